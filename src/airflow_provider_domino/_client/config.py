@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +38,8 @@ class Auth:
     kind: str  # "api_key" | "bearer" | "token_file"
     secret: str | None = field(default=None, repr=False)
     token_file: str | None = None
+    #: Called with every secret as it is read (the hook registers it with Airflow's secret masker).
+    on_secret: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     def headers(self) -> dict[str, str]:
         """Headers for one platform request (a token file is re-read every time: Domino refreshes it)."""
@@ -45,7 +47,10 @@ class Auth:
             return {API_KEY_HEADER: self.secret or ""}
         if self.kind == "bearer":
             return {"Authorization": f"Bearer {self.secret}"}
-        return {"Authorization": f"Bearer {read_token_file(self.token_file or '')}"}
+        token = read_token_file(self.token_file or "")
+        if self.on_secret is not None:
+            self.on_secret(token)
+        return {"Authorization": f"Bearer {token}"}
 
     def current_secret(self) -> str | None:
         if self.kind == "token_file":
