@@ -1,0 +1,163 @@
+"""Triggers that wait on Domino resources in the triggerer, one per waited resource.
+
+Each polls with :class:`~airflow_provider_domino.hooks.domino.DominoAsyncHook` (one HTTP client per run,
+closed on exit), reads statuses through :mod:`airflow_provider_domino._client.statuses`, and fires one
+event: ``{"status": "success" | "failure" | "error", "domino_status": ..., "message": ..., <ids>}``.
+They serialize to plain data and rebuild from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_domino._client import shapes, statuses
+from airflow_provider_domino._client.errors import DominoError
+
+__all__ = [
+    "AsyncPredictionTrigger",
+    "DeploymentTrigger",
+    "DominoPollingTrigger",
+    "JobTrigger",
+    "ModelApiVersionTrigger",
+]
+
+_SECRET_KWARGS = frozenset({"access_token"})
+
+
+class DominoPollingTrigger(BaseTrigger):
+    """Poll one Domino resource until its status is a target (success) or a failure.
+
+    Subclasses name the resource's ids (:attr:`id_fields`), its status vocabulary (:attr:`kind`) and how
+    to read its status (:meth:`fetch`).
+    """
+
+    kind: str = ""
+    id_fields: tuple[str, ...] = ()
+    default_targets: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        domino_conn_id: str = "domino_default",
+        poll_interval: float = 10.0,
+        target_statuses: Sequence[str] | None = None,
+        **ids: Any,
+    ) -> None:
+        super().__init__()
+        missing = [f for f in self.id_fields if not ids.get(f)]
+        if missing:
+            raise ValueError(f"{type(self).__name__} needs {missing[0]}")
+        self.domino_conn_id = domino_conn_id
+        self.poll_interval = float(poll_interval)
+        self.target_statuses = tuple(target_statuses or self.default_targets)
+        self.ids = {k: ids[k] for k in self.id_fields}
+        self.extra = {k: v for k, v in ids.items() if k not in self.id_fields}
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        classpath = f"{type(self).__module__}.{type(self).__qualname__}"
+        return classpath, {
+            "domino_conn_id": self.domino_conn_id,
+            "poll_interval": self.poll_interval,
+            "target_statuses": list(self.target_statuses),
+            **self.ids,
+            **self.extra,
+        }
+
+    def __repr__(self) -> str:
+        classpath, kwargs = self.serialize()
+        shown = {k: ("***" if k in _SECRET_KWARGS and v else v) for k, v in kwargs.items()}
+        return self.repr(classpath, shown)
+
+    async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
+        """The resource's current status and what the event should carry besides it."""
+        raise NotImplementedError
+
+    def _event(self, status: str, domino_status: str | None, message: str, payload: dict[str, Any]) -> TriggerEvent:
+        return TriggerEvent(
+            {"status": status, "domino_status": domino_status, "message": message, **self.ids, **payload}
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_domino.hooks.domino import DominoAsyncHook
+
+        vocab = statuses.vocabulary(self.kind)
+        what = f"{self.kind.replace('_', ' ')} {'/'.join(str(v) for v in self.ids.values())}"
+        try:
+            async with DominoAsyncHook(self.domino_conn_id) as hook:
+                while True:
+                    current, payload = await self.fetch(hook)
+                    if statuses.matches(current, self.target_statuses):
+                        yield self._event("success", current, f"{what} is {current}", payload)
+                        return
+                    if vocab.is_failure(current):
+                        yield self._event("failure", current, f"{what} ended {current}", payload)
+                        return
+                    self.log.info("%s is %s; checking again in %.0fs", what, current, self.poll_interval)
+                    await asyncio.sleep(self.poll_interval)
+        except DominoError as exc:
+            yield self._event("error", None, f"could not check {what}: {exc}", {})
+
+
+class ModelApiVersionTrigger(DominoPollingTrigger):
+    """Wait until a Model API version reaches a target status (``Running`` by default)."""
+
+    kind = "model_api_version"
+    id_fields = ("model_api_id", "version_id")
+    default_targets = ("Running",)
+
+    async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
+        version = await hook.get_model_api_version(self.ids["model_api_id"], self.ids["version_id"])
+        return shapes.version_status(version), {}
+
+
+class DeploymentTrigger(DominoPollingTrigger):
+    """Wait until a Model Deployment reaches a target state (``RUNNING`` by default)."""
+
+    kind = "deployment"
+    id_fields = ("deployment_id",)
+    default_targets = ("RUNNING",)
+
+    async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
+        deployment = await hook.get_deployment(self.ids["deployment_id"])
+        return shapes.deployment_status(deployment), {}
+
+
+class AsyncPredictionTrigger(DominoPollingTrigger):
+    """Wait until an asynchronous prediction finishes; the event carries its result or errors."""
+
+    kind = "async_prediction"
+    id_fields = ("model_api_id", "prediction_id")
+    default_targets = ("succeeded", "completed")
+
+    async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
+        body = await hook.get_async_prediction(
+            self.ids["model_api_id"], self.ids["prediction_id"], access_token=self.extra.get("access_token")
+        )
+        return shapes.prediction_status(body), {"result": body.get("result"), "errors": shapes.prediction_errors(body)}
+
+
+class JobTrigger(DominoPollingTrigger):
+    """Wait until a Domino job finishes. Killing the task (Airflow 3.3+) stops the job."""
+
+    kind = "job"
+    id_fields = ("job_id",)
+    default_targets = ("Succeeded",)
+
+    async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
+        body = await hook.get_job(self.ids["job_id"])
+        return shapes.job_status(body), {"project_id": self.extra.get("project_id")}
+
+    async def on_kill(self) -> None:
+        """Stop the job when a user kills the deferred task (Airflow 3.3 calls this; earlier ones do not)."""
+        from airflow_provider_domino.hooks.domino import DominoAsyncHook
+
+        project_id = self.extra.get("project_id")
+        if not project_id:
+            return
+        async with DominoAsyncHook(self.domino_conn_id) as hook:
+            await hook.stop_job(self.ids["job_id"], project_id)
+        self.log.info("Stopped Domino job %s", self.ids["job_id"])
