@@ -349,7 +349,7 @@ def page_items(body: Any, request: Request) -> list[Any]:
     if isinstance(body, list):
         return body
     if isinstance(body, dict):
-        for key in ("items", "data", "results"):
+        for key in ("items", "jobs", "data", "results"):
             if isinstance(body.get(key), list):
                 return list(body[key])
     raise wrong_shape(request, "a list of items")

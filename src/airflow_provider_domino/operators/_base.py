@@ -81,6 +81,9 @@ class DominoBaseOperator(BaseOperator):
         ``[operators] default_deferrable``.
     """
 
+    #: Whether :meth:`execute` returns a dict of ids (pushed key by key as well).
+    returns_dict = True
+
     def __init__(
         self,
         *,
@@ -90,6 +93,8 @@ class DominoBaseOperator(BaseOperator):
         deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
+        # The dict an operator returns is also pushed key by key, so ``task.output["model_api_id"]`` works.
+        kwargs.setdefault("multiple_outputs", self.returns_dict)
         super().__init__(**kwargs)
         self.domino_conn_id = domino_conn_id
         self.poll_interval = poll_interval

@@ -40,6 +40,7 @@ class PredictOperator(DominoBaseOperator):
 
     template_fields: Sequence[str] = ("model_api_id", "model_url", "data", "parameters", "access_token")
     ui_color = "#7fc97f"
+    returns_dict = False  # it returns the model's own result
 
     def __init__(
         self,
