@@ -130,7 +130,9 @@ def normalize_base_url(host: str | None, port: int | None = None, *, field_name:
 
 
 def _number(extras: Mapping[str, Any], key: str, *, integer: bool = False, minimum: float = 0.0) -> Any:
-    value = extras.get(key, DEFAULTS[key])
+    value = extras.get(key)
+    if value is None or value == "":  # an emptied form field is stored as null or ""
+        value = DEFAULTS[key]
     if isinstance(value, bool):
         raise DominoConfigError(key, f"must be a number, got {value!r}")
     try:

@@ -44,9 +44,7 @@ def load_function(project_dir: str, file: str, function: str) -> Callable[..., A
     try:
         spec.loader.exec_module(module)
     except BaseException as exc:  # the user's module may raise anything, even SystemExit
-        raise BuildError(
-            f"importing {file} failed:\n" + "".join(traceback.format_exception(exc)).rstrip()
-        ) from exc
+        raise BuildError(f"importing {file} failed:\n" + "".join(traceback.format_exception(exc)).rstrip()) from exc
     fn = getattr(module, function, None)
     if fn is None:
         raise BuildError(f"function {function} not found in {file}")

@@ -113,9 +113,7 @@ def settings_from_mapping(values: dict[str, Any]) -> FaultSettings:
             kinds = _names(key, raw)
             unknown = [kind for kind in kinds if kind not in ALL_KINDS]
             if unknown or not kinds:
-                raise FaultSpecError(
-                    f"unknown fault kind(s) {unknown or kinds}; choose from {'+'.join(ALL_KINDS)}"
-                )
+                raise FaultSpecError(f"unknown fault kind(s) {unknown or kinds}; choose from {'+'.join(ALL_KINDS)}")
             settings.kinds = kinds
         elif key == "retry_after":
             settings.retry_after = _number(key, raw, int)

@@ -72,7 +72,7 @@ async def run_build_check(project_dir: str, file: str, function: str, timeout: f
     try:
         output = await asyncio.wait_for(proc.stdout.read(), timeout)
         code = await asyncio.wait_for(proc.wait(), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         kill_process_group(proc.pid)
         await proc.wait()
         return False, [f"importing {file} took longer than {timeout:g} seconds; build stopped"]
@@ -122,7 +122,7 @@ class ModelWorker:
         deadline = time.monotonic() + timeout
         try:
             await asyncio.wait_for(self._lock.acquire(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise ModelTimeout(f"the model did not answer within {timeout:g} seconds (queued)") from None
         try:
             if self.proc is None or self.proc.returncode is not None:
@@ -134,7 +134,7 @@ class ModelWorker:
             try:
                 await proc.stdin.drain()
                 line = await asyncio.wait_for(proc.stdout.readline(), max(deadline - time.monotonic(), 0.01))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.on_log("stderr", f"model call exceeded {timeout:g} seconds; worker killed and restarted")
                 await self._kill()
                 raise ModelTimeout(f"the model did not answer within {timeout:g} seconds") from None
@@ -149,7 +149,7 @@ class ModelWorker:
             if not answer.get("ok"):
                 raise ModelCallError(answer.get("error", "model failed"))
             return answer.get("result"), float(answer.get("ms", 0.0))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._kill()
             raise ModelTimeout(f"the model did not start within {timeout:g} seconds") from None
         finally:

@@ -2,8 +2,8 @@
 
 Airflow 3.2+ reads the declarative ``conn-fields`` / ``ui-field-behaviour`` from the provider info;
 Airflow 2.11 calls the hook's ``get_connection_form_widgets()`` / ``get_ui_field_behaviour()``. Both
-are generated here from :data:`EXTRA_FIELDS`, and :data:`DEFAULTS` / :func:`settings_from_extra` give
-the hook the same defaults and parsing, so no default is written twice.
+are generated here from :data:`EXTRA_FIELDS`. The defaults themselves, and the parsing of the values,
+belong to the client settings (``_client.config``), which this table reads, so none is written twice.
 
 This module must stay cheap and free of Airflow imports: the provider info imports it at every
 ``ProvidersManager`` start. The web-form libraries are imported lazily, only on Airflow 2.
@@ -11,18 +11,17 @@ This module must stay cheap and free of Airflow imports: the provider info impor
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from airflow_provider_domino._client.config import AUTH_TYPES
+from airflow_provider_domino._client.config import DEFAULTS as _CLIENT_DEFAULTS
 
 CONN_TYPE = "domino"
 HOOK_NAME = "Domino"
 
 Kind = Literal["string", "password", "enum", "integer", "number", "tls", "url"]
-
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,9 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         "auth_type",
         "Auth type",
         "enum",
-        "api_key",
+        _CLIENT_DEFAULTS["auth_type"],
         "api_key: send the password as X-Domino-Api-Key. bearer: send it as Authorization: Bearer.",
-        choices=("api_key", "bearer"),
+        choices=tuple(AUTH_TYPES),
     ),
     ExtraField(
         "token_file",
@@ -55,7 +54,6 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         None,
         "Path of a file whose first line is a bearer token, re-read on every request "
         "(Domino refreshes it). Used instead of the password.",
-        placeholder="/var/lib/domino/home/.api/token",
     ),
     ExtraField(
         "model_access_token",
@@ -68,7 +66,7 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         "timeout",
         "Read timeout (seconds)",
         "number",
-        60.0,
+        _CLIENT_DEFAULTS["timeout"],
         "Seconds to wait for a response.",
         minimum=0,
     ),
@@ -76,7 +74,7 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         "connect_timeout",
         "Connect timeout (seconds)",
         "number",
-        10.0,
+        _CLIENT_DEFAULTS["connect_timeout"],
         "Seconds to wait for the TCP and TLS connection.",
         minimum=0,
     ),
@@ -84,23 +82,22 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         "verify",
         "TLS verification",
         "tls",
-        True,
+        _CLIENT_DEFAULTS["verify"],
         "true (default), false, or the path of a CA bundle to verify the server with.",
-        placeholder="true",
     ),
     ExtraField(
         "max_retries",
         "Max retries",
         "integer",
-        5,
-        "Retries of a failed call (connection errors, 429, 502, 503, 504) before giving up.",
+        _CLIENT_DEFAULTS["max_retries"],
+        "How many times a failed call is retried (connection errors, 429, 5xx) before giving up.",
         minimum=0,
     ),
     ExtraField(
         "retry_backoff",
         "Retry backoff (seconds)",
         "number",
-        1.0,
+        _CLIENT_DEFAULTS["retry_backoff"],
         "Base of the exponential wait between retries; Retry-After from the server wins.",
         minimum=0,
     ),
@@ -114,7 +111,7 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
     ),
 )
 
-#: Default of every extra, for the hook: ``DEFAULTS["timeout"]`` and so on.
+#: Default of every field of the form (``None``: not set), as the client settings define them.
 DEFAULTS: Mapping[str, Any] = {f.name: f.default for f in EXTRA_FIELDS}
 
 HIDDEN_FIELDS: tuple[str, ...] = ("schema", "login", "port")
@@ -149,10 +146,7 @@ def _json_schema(field: ExtraField) -> dict[str, Any]:
 
 def conn_fields() -> dict[str, Any]:
     """The ``conn-fields`` of the provider info (Airflow 3.2+ connection form)."""
-    return {
-        f.name: {"label": f.label, "description": f.description, "schema": _json_schema(f)}
-        for f in EXTRA_FIELDS
-    }
+    return {f.name: {"label": f.label, "description": f.description, "schema": _json_schema(f)} for f in EXTRA_FIELDS}
 
 
 def ui_field_behaviour() -> dict[str, Any]:
@@ -177,7 +171,7 @@ def connection_form_widgets() -> dict[str, Any]:
     """What the hook's ``get_connection_form_widgets()`` returns (Airflow 2.11 connection form).
 
     Airflow accepts only String, Password, Integer and Boolean fields, so numbers are text fields
-    checked by a pattern, and :func:`settings_from_extra` converts them.
+    checked by a pattern; the client settings convert the stored text.
     """
     from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
     from flask_babel import lazy_gettext
@@ -207,56 +201,3 @@ def connection_form_widgets() -> dict[str, Any]:
                 validators.append(Regexp(r"^\s*\d+(\.\d*)?\s*$", message="Enter a number of seconds."))
             widgets[f.name] = StringField(label, validators=validators, widget=BS3TextFieldWidget(), **common)
     return widgets
-
-
-def _coerce(field: ExtraField, value: Any) -> Any:
-    """Convert one extra to its Python type; raise ``ValueError`` naming the field when it cannot."""
-
-    def bad(expected: str) -> ValueError:
-        return ValueError(f"Connection extra {field.name!r} must be {expected}, got {value!r}")
-
-    if field.kind in ("integer", "number"):
-        if isinstance(value, bool):
-            raise bad("a number")
-        try:
-            number = int(str(value).strip()) if field.kind == "integer" else float(str(value).strip())
-        except ValueError:
-            raise bad("an integer" if field.kind == "integer" else "a number") from None
-        if not math.isfinite(number) or (field.minimum is not None and number < field.minimum):
-            raise bad(f"a finite number >= {field.minimum}")
-        return number
-    if field.kind == "tls":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip()
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        return text  # a CA bundle path
-    if not isinstance(value, str):
-        raise bad("a string")
-    text = value.strip()
-    if field.kind == "enum":
-        text = text.lower()
-        if text not in field.choices:
-            raise bad("one of " + ", ".join(field.choices))
-    return text or None
-
-
-def settings_from_extra(extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Every known extra with its default filled in and converted to its type.
-
-    Values may arrive as text (Airflow 2 forms, URIs): ``"30"`` becomes ``30.0``, ``"false"`` ``False``.
-    Empty values mean the default. Unknown keys are left out; the caller keeps the raw extra for them.
-    """
-    extra = extra or {}
-    settings: dict[str, Any] = {}
-    for f in EXTRA_FIELDS:
-        value = extra.get(f.name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            settings[f.name] = f.default
-            continue
-        coerced = _coerce(f, value)
-        settings[f.name] = f.default if coerced is None else coerced
-    return settings

@@ -83,7 +83,7 @@ def settings_without_connection(conn_id: str, environ: Mapping[str, str] | None 
 
 
 class _DominoHookBase(BaseHook, DominoApi):
-    """What both hooks share: the connection attributes and the connection form."""
+    """What both hooks share: the connection attributes."""
 
     conn_name_attr = "domino_conn_id"
     default_conn_name = "domino_default"
@@ -95,20 +95,6 @@ class _DominoHookBase(BaseHook, DominoApi):
         if not isinstance(domino_conn_id, str) or not domino_conn_id.strip():
             raise DominoConfigError("domino_conn_id", "must be a non-empty connection id")
         self.domino_conn_id = domino_conn_id
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra fields of the connection form (Airflow 2.11 reads this; 3.2+ reads the provider info)."""
-        from airflow_provider_domino.hooks._connection_form import connection_form_widgets
-
-        return connection_form_widgets()
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Labels, placeholders and hidden standard fields of the connection form."""
-        from airflow_provider_domino.hooks._connection_form import legacy_ui_field_behaviour
-
-        return legacy_ui_field_behaviour()
 
 
 class DominoHook(_DominoHookBase):
@@ -139,6 +125,21 @@ class DominoHook(_DominoHookBase):
     def __init__(self, domino_conn_id: str = _DominoHookBase.default_conn_name, *, session: Any = None, **kwargs: Any):
         super().__init__(domino_conn_id, **kwargs)
         self._session = session
+
+    # Airflow 2.11 reads the connection form only from methods defined on the hook class itself.
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Extra fields of the connection form (Airflow 2.11 reads this; 3.2+ reads the provider info)."""
+        from airflow_provider_domino.hooks._connection_form import connection_form_widgets
+
+        return connection_form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Labels, placeholders and hidden standard fields of the connection form."""
+        from airflow_provider_domino.hooks._connection_form import legacy_ui_field_behaviour
+
+        return legacy_ui_field_behaviour()
 
     @cached_property
     def settings(self) -> Settings:  # type: ignore[override]

@@ -130,13 +130,10 @@ class DominoBaseOperator(BaseOperator):
         """The exception for a resource that ended in a failure status (subclasses add logs)."""
         return AirflowFailException(f"{what} ended {status}")
 
-    def defer_to(self, trigger: Any, *, method_name: str = "execute_complete", kwargs: dict | None = None) -> None:
-        self.defer(
-            trigger=trigger,
-            method_name=method_name,
-            kwargs=kwargs,
-            timeout=timedelta(seconds=float(self.wait_timeout)),
-        )
+    def defer_to(self, trigger: Any, *, method_name: str = "execute_complete") -> None:
+        """Defer to ``trigger`` for at most ``wait_timeout``; what the resumed task needs travels in the
+        trigger's ``carry`` (``dag.test()`` drops ``defer(kwargs=...)``)."""
+        self.defer(trigger=trigger, method_name=method_name, timeout=timedelta(seconds=float(self.wait_timeout)))
 
     def event_or_fail(self, event: dict[str, Any] | None, what: str) -> dict[str, Any]:
         """The trigger's event when it says success; otherwise the failure, raised."""

@@ -54,8 +54,8 @@ class _VersionWaitMixin(DominoBaseOperator):
                     target_statuses=targets,
                     model_api_id=model_api_id,
                     version_id=version_id,
+                    carry=result,
                 ),
-                kwargs={"result": result},
             )
         self._waiting = (model_api_id, version_id)
         status = self.wait_for_status(
@@ -69,10 +69,8 @@ class _VersionWaitMixin(DominoBaseOperator):
             return self.version_failed(waiting[0], waiting[1], status)
         return super().failed(status, what)
 
-    def execute_complete(
-        self, context: Any, event: dict[str, Any] | None = None, result: dict | None = None
-    ) -> dict[str, Any]:
-        result = dict(result or {})
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = dict((event or {}).get("carry") or {})
         if event and event.get("status") == "failure":
             raise self.version_failed(event["model_api_id"], event["version_id"], event.get("domino_status"))
         event = self.event_or_fail(event, f"Model API {result.get('model_api_id')} version {result.get('version_id')}")

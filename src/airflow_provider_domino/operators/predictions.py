@@ -150,23 +150,22 @@ class SubmitAsyncPredictionOperator(DominoBaseOperator):
                     model_api_id=self.model_api_id,
                     prediction_id=prediction_id,
                     access_token=self.access_token or None,
+                    carry=result,
                 ),
-                kwargs={"result": result},
             )
         self.wait_for_status(fetch, "async_prediction", terminal, what)
         return {**result, "result": prediction_outcome(latest, what)}
 
-    def execute_complete(
-        self, context: Any, event: dict[str, Any] | None = None, result: dict | None = None
-    ) -> dict[str, Any]:
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         from airflow_provider_domino.sensors.predictions import prediction_outcome
 
-        what = f"async prediction {(result or {}).get('prediction_id')}"
+        result = (event or {}).get("carry") or {}
+        what = f"async prediction {result.get('prediction_id')}"
         if event and event.get("status") in ("success", "failure"):
             value = prediction_outcome(
                 {"status": event.get("domino_status"), "result": event.get("result"), "errors": event.get("errors")},
                 what,
             )
-            return {**(result or {}), "result": value}
+            return {**result, "result": value}
         self.event_or_fail(event, what)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -2,7 +2,8 @@
 
 Each polls with :class:`~airflow_provider_domino.hooks.domino.DominoAsyncHook` (one HTTP client per run,
 closed on exit), reads statuses through :mod:`airflow_provider_domino._client.statuses`, and fires one
-event: ``{"status": "success" | "failure" | "error", "domino_status": ..., "message": ..., <ids>}``.
+event: ``{"status": "success" | "failure" | "error", "domino_status": ..., "message": ..., "carry": ...,
+<ids>}`` (``carry`` echoes what the deferring task passed, so it needs no ``defer(kwargs=...)``).
 They serialize to plain data and rebuild from it.
 """
 
@@ -45,9 +46,12 @@ class DominoPollingTrigger(BaseTrigger):
         domino_conn_id: str = "domino_default",
         poll_interval: float = 10.0,
         target_statuses: Sequence[str] | None = None,
+        carry: dict[str, Any] | None = None,
         **ids: Any,
     ) -> None:
         super().__init__()
+        #: Plain data the deferring task needs back; echoed in the event (``event["carry"]``).
+        self.carry = dict(carry or {})
         missing = [f for f in self.id_fields if not ids.get(f)]
         if missing:
             raise ValueError(f"{type(self).__name__} needs {missing[0]}")
@@ -63,6 +67,7 @@ class DominoPollingTrigger(BaseTrigger):
             "domino_conn_id": self.domino_conn_id,
             "poll_interval": self.poll_interval,
             "target_statuses": list(self.target_statuses),
+            "carry": self.carry,
             **self.ids,
             **self.extra,
         }
@@ -78,7 +83,14 @@ class DominoPollingTrigger(BaseTrigger):
 
     def _event(self, status: str, domino_status: str | None, message: str, payload: dict[str, Any]) -> TriggerEvent:
         return TriggerEvent(
-            {"status": status, "domino_status": domino_status, "message": message, **self.ids, **payload}
+            {
+                "status": status,
+                "domino_status": domino_status,
+                "message": message,
+                "carry": self.carry,
+                **self.ids,
+                **payload,
+            }
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:

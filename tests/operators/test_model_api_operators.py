@@ -1,0 +1,215 @@
+"""Model API operators against a live emulator, with real Airflow (``dag.test()``), in both dialects."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+import pytest
+from conftest import api_requests, live
+from dagutil import RESULTS, collector, new_dag, run, states, tries
+
+from airflow_provider_domino.operators.model_apis import (
+    CreateVersionOperator,
+    DeleteModelApiOperator,
+    DeployModelApiOperator,
+    UpdateModelApiOperator,
+)
+from airflow_provider_domino.operators.predictions import PredictOperator
+
+FAST = {"poll_interval": 0.2, "wait_timeout": 60}
+
+
+def deploy_task(dag: Any, task_id: str = "deploy", **overrides: Any) -> DeployModelApiOperator:
+    kwargs: dict[str, Any] = {
+        "project_id": "churn",
+        "name": "churn-model",
+        "model_file": "model.py",
+        "model_function": "predict",
+        "environment_id": "env-1",
+        "hardware_tier_id": "small",
+        **FAST,
+        **overrides,
+    }
+    return DeployModelApiOperator(task_id=task_id, dag=dag, **kwargs)
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["worker", "deferred"])
+def test_deploy_then_predict_returns_ids_url_and_the_models_answer(domino, run_dag, deferrable):
+    dag = new_dag()
+    deploy = deploy_task(dag, deferrable=deferrable)
+    predict = PredictOperator(task_id="predict", model_api_id=deploy.output["model_api_id"], data={"x": 40, "y": 2}, dag=dag)
+    deploy >> predict
+    collector(dag, deploy, "deploy")
+    collector(dag, predict, "predict")
+
+    dag_run = run(run_dag, dag)
+
+    assert states(dag_run)["predict"] == "success", states(dag_run)
+    out = RESULTS["deploy"]
+    assert set(out) == {"model_api_id", "version_id", "url", "status"}
+    assert out["status"].lower() == "running"
+    assert out["url"] == f"{domino.base_url}/models/{out['model_api_id']}/latest/model"
+    assert RESULTS["predict"] == {"sum": 42}
+    apis = live(domino.state()["modelApis"])
+    assert [a["id"] for a in apis] == [out["model_api_id"]]
+
+
+def test_deferrable_deploy_defers_only_when_not_yet_running(domino, run_dag):
+    """A second deploy with if_exists='reuse' finds the version running: no deferral, same ids."""
+    first = new_dag()
+    collector(first, deploy_task(first, deferrable=True), "first")
+    run(run_dag, first)
+    first_out = dict(RESULTS["first"])
+
+    second = new_dag()
+    collector(second, deploy_task(second, deferrable=True, if_exists="reuse"), "second")
+    dag_run = run(run_dag, second)
+    assert states(dag_run)["deploy"] == "success"
+    assert RESULTS["second"]["model_api_id"] == first_out["model_api_id"]
+    assert RESULTS["second"]["version_id"] == first_out["version_id"]
+    assert len(live(domino.state()["versions"])) == 1
+
+
+def test_if_exists_new_version_builds_a_second_version_of_the_same_model_api(domino, run_dag):
+    for name in ("one", "two"):
+        dag = new_dag()
+        collector(dag, deploy_task(dag), name)
+        run(run_dag, dag)
+    one, two = RESULTS.get("one"), RESULTS["two"]
+    assert one is None or one["model_api_id"] == two["model_api_id"]
+    state = domino.state()
+    assert len(live(state["modelApis"])) == 1
+    assert len(state["versions"]) == 2
+
+
+def test_if_exists_fail_fails_the_task_without_retries(domino, run_dag):
+    first = new_dag()
+    deploy_task(first)
+    run(run_dag, first)
+
+    second = new_dag()
+    deploy_task(second, if_exists="fail", retries=2, retry_delay=datetime.timedelta(0))
+    dag_run = run(run_dag, second)
+    assert states(dag_run)["deploy"] == "failed"
+    assert tries(dag_run)["deploy"] == 1
+    assert len(domino.state()["versions"]) == 1
+
+
+def test_build_failure_fails_once_and_the_message_holds_the_build_log_tail(domino, run_dag, caplog):
+    dag = new_dag()
+    deploy_task(dag, model_file="broken.py", retries=2, retry_delay=datetime.timedelta(0))
+    with caplog.at_level(logging.INFO):
+        dag_run = run(run_dag, dag)
+    assert states(dag_run)["deploy"] == "failed"
+    assert tries(dag_run)["deploy"] == 1, "a failed build must not be retried"
+    text = caplog.text
+    assert "ended Failed" in text
+    assert "Last lines of its build log" in text
+    assert "predict" in text  # the build log says the function is missing
+
+
+def test_lost_create_responses_leave_exactly_one_model_api_and_version(domino, run_dag):
+    """Every create's answer is lost once (the change applied, the client told 502)."""
+    domino.set_faults(rate=1.0, kinds=["lost"], methods=["POST"], paths=["/api/modelServing/v1/modelApis"], max=1)
+    dag = new_dag()
+    collector(dag, deploy_task(dag, retries=2, retry_delay=datetime.timedelta(0)), "deploy")
+    dag_run = run(run_dag, dag)
+
+    assert states(dag_run)["deploy"] == "success"
+    assert domino.faults()["injected"].get("lost", 0) == 1
+    state = domino.state()
+    assert len(live(state["modelApis"])) == 1
+    assert len(state["versions"]) == 1
+    assert RESULTS["deploy"]["model_api_id"] == state["modelApis"][0]["id"]
+
+
+class FailAfterCreate(DeployModelApiOperator):
+    """Fails its first try after the Model API is created, as a worker crash would."""
+
+    def execute(self, context: Any) -> Any:
+        result = super().execute(context)
+        if context["ti"].try_number == 1:
+            raise RuntimeError("worker lost after the create")
+        return result
+
+
+def test_a_task_retried_after_its_create_reuses_what_the_first_try_made(domino, run_dag):
+    dag = new_dag()
+    task = FailAfterCreate(
+        task_id="deploy",
+        dag=dag,
+        project_id="churn",
+        name="churn-model",
+        model_file="model.py",
+        model_function="predict",
+        environment_id="env-1",
+        retries=1,
+        retry_delay=datetime.timedelta(0),
+        **FAST,
+    )
+    collector(dag, task, "deploy")
+    dag_run = run(run_dag, dag)
+    assert states(dag_run)["deploy"] == "success"
+    assert tries(dag_run)["deploy"] == 2
+    state = domino.state()
+    assert len(live(state["modelApis"])) == 1
+    assert len(state["versions"]) == 1
+
+
+def test_create_version_update_and_delete(domino, run_dag):
+    dag = new_dag()
+    deploy = deploy_task(dag)
+    version = CreateVersionOperator(
+        task_id="version",
+        model_api_id=deploy.output["model_api_id"],
+        model_file="model.py",
+        model_function="predict",
+        environment_id="env-1",
+        description="nightly {{ ds }}",
+        dag=dag,
+        **FAST,
+    )
+    update = UpdateModelApiOperator(
+        task_id="update", model_api_id=deploy.output["model_api_id"], description="scaled", replicas=2, dag=dag
+    )
+    delete = DeleteModelApiOperator(task_id="delete", model_api_id=deploy.output["model_api_id"], dag=dag)
+    deploy >> version >> update >> delete
+    collector(dag, version, "version")
+    collector(dag, update, "update")
+    collector(dag, delete, "delete")
+    dag_run = run(run_dag, dag, logical_date=datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc))
+
+    assert set(states(dag_run).values()) == {"success"}, states(dag_run)
+    assert RESULTS["version"]["status"].lower() == "running"
+    assert RESULTS["update"]["replicas"] == 2
+    assert RESULTS["delete"] == {"model_api_id": RESULTS["version"]["model_api_id"], "deleted": True}
+    state = domino.state()
+    descriptions = [v.get("description", "") for v in state["versions"]]
+    assert any(d.startswith("nightly 2026-03-01 [airflow:") for d in descriptions), descriptions
+    assert state["modelApis"][0].get("isArchived") is True
+    assert live(state["modelApis"]) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"project_id": ""}, "project_id"),
+        ({"name": None}, "name"),
+        ({"model_file": 42}, "model_file"),
+        ({"if_exists": "overwrite"}, "if_exists"),
+        ({"target_statuses": ["Bogus"]}, "target_statuses"),
+        ({"poll_interval": 0}, "poll_interval"),
+        ({"replicas": -1}, "replicas"),
+    ],
+)
+def test_bad_arguments_fail_before_any_request_naming_the_argument(domino, run_dag, caplog, overrides, field):
+    dag = new_dag()
+    deploy_task(dag, retries=2, retry_delay=datetime.timedelta(0), **overrides)
+    domino.clear_request_log()
+    dag_run = run(run_dag, dag)
+    assert states(dag_run)["deploy"] == "failed"
+    assert tries(dag_run)["deploy"] == 1
+    assert f"Invalid argument {field}" in caplog.text
+    assert api_requests(domino) == []
