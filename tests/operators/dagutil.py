@@ -43,3 +43,9 @@ def tries(dag_run: Any) -> dict[str, int]:
 def run(run_dag: Callable[..., Any], dag: DAG, **kwargs: Any) -> Any:
     RESULTS.clear()
     return run_dag(dag, **kwargs)
+
+
+def task_log(capfd: Any) -> str:
+    """What the tasks logged (Airflow's task logger writes to the process's stdout and stderr)."""
+    out, err = capfd.readouterr()
+    return out + err

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime
-import logging
 from typing import Any
 
 import pytest
 from conftest import api_requests, live
-from dagutil import RESULTS, collector, new_dag, run, states, tries
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
 
 from airflow_provider_domino.operators.model_apis import (
     CreateVersionOperator,
@@ -97,17 +96,15 @@ def test_if_exists_fail_fails_the_task_without_retries(domino, run_dag):
     assert len(domino.state()["versions"]) == 1
 
 
-def test_build_failure_fails_once_and_the_message_holds_the_build_log_tail(domino, run_dag, caplog):
+def test_build_failure_fails_once_and_the_message_holds_the_build_log_tail(domino, run_dag, capfd):
     dag = new_dag()
     deploy_task(dag, model_file="broken.py", retries=2, retry_delay=datetime.timedelta(0))
-    with caplog.at_level(logging.INFO):
-        dag_run = run(run_dag, dag)
+    dag_run = run(run_dag, dag)
     assert states(dag_run)["deploy"] == "failed"
     assert tries(dag_run)["deploy"] == 1, "a failed build must not be retried"
-    text = caplog.text
-    assert "ended Failed" in text
-    assert "Last lines of its build log" in text
-    assert "predict" in text  # the build log says the function is missing
+    text = task_log(capfd)
+    assert "ended Failed. Last lines of its build log:" in text
+    assert "function predict not found in broken.py" in text
 
 
 def test_lost_create_responses_leave_exactly_one_model_api_and_version(domino, run_dag):
@@ -118,11 +115,32 @@ def test_lost_create_responses_leave_exactly_one_model_api_and_version(domino, r
     dag_run = run(run_dag, dag)
 
     assert states(dag_run)["deploy"] == "success"
-    assert domino.faults()["injected"].get("lost", 0) == 1
+    assert domino.faults()["counts"]["lost"] == 1
     state = domino.state()
     assert len(live(state["modelApis"])) == 1
     assert len(state["versions"]) == 1
     assert RESULTS["deploy"]["model_api_id"] == state["modelApis"][0]["id"]
+
+
+def test_a_lost_version_create_is_found_by_its_marker_not_created_again(domino, run_dag):
+    first = new_dag()
+    collector(first, deploy_task(first), "deploy")
+    run(run_dag, first)
+    model_api_id = RESULTS["deploy"]["model_api_id"]
+
+    domino.set_faults(rate=1.0, kinds=["lost"], methods=["POST"], paths=["/api/modelServing/v1/modelApis/"], max=1)
+    second = new_dag()
+    version = CreateVersionOperator(
+        task_id="version", model_api_id=model_api_id, model_file="model.py", model_function="predict", dag=second, **FAST
+    )
+    collector(second, version, "version")
+    dag_run = run(run_dag, second)
+
+    assert states(dag_run)["version"] == "success"
+    assert domino.faults()["counts"]["lost"] == 1
+    versions = [v for v in domino.state()["versions"] if v.get("modelApiId") == model_api_id]
+    assert len(versions) == 2
+    assert RESULTS["version"]["version_id"] in {v["id"] for v in versions}
 
 
 class FailAfterCreate(DeployModelApiOperator):
@@ -204,12 +222,12 @@ def test_create_version_update_and_delete(domino, run_dag):
         ({"replicas": -1}, "replicas"),
     ],
 )
-def test_bad_arguments_fail_before_any_request_naming_the_argument(domino, run_dag, caplog, overrides, field):
+def test_bad_arguments_fail_before_any_request_naming_the_argument(domino, run_dag, capfd, overrides, field):
     dag = new_dag()
     deploy_task(dag, retries=2, retry_delay=datetime.timedelta(0), **overrides)
     domino.clear_request_log()
     dag_run = run(run_dag, dag)
     assert states(dag_run)["deploy"] == "failed"
     assert tries(dag_run)["deploy"] == 1
-    assert f"Invalid argument {field}" in caplog.text
+    assert f"Invalid argument {field}" in task_log(capfd)
     assert api_requests(domino) == []
