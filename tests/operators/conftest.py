@@ -83,7 +83,11 @@ def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_d
     monkeypatch.setenv("AIRFLOW_CONN_DOMINO_DEFAULT", json.dumps(conn))
     if emulator.dialect == "domino":
         _validate_every_response(monkeypatch)
+    from dagutil import capture_task_log
+
+    stop = capture_task_log()
     yield emulator
+    stop()
 
 
 def _validate_every_response(monkeypatch: pytest.MonkeyPatch) -> None:

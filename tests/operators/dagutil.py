@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -40,12 +41,40 @@ def tries(dag_run: Any) -> dict[str, int]:
     return {ti.task_id: ti.try_number for ti in dag_run.get_task_instances()}
 
 
-def run(run_dag: Callable[..., Any], dag: DAG, **kwargs: Any) -> Any:
+def run(run_dag: Callable[..., Any], dag: DAG, *, logical_date: datetime.datetime | None = None, **kwargs: Any) -> Any:
+    """``dag.test()`` on either Airflow line (2.11 calls the logical date ``execution_date``)."""
     RESULTS.clear()
+    if logical_date is not None:
+        from airflow import __version__
+
+        kwargs["logical_date" if int(__version__.split(".")[0]) >= 3 else "execution_date"] = logical_date
     return run_dag(dag, **kwargs)
 
 
 def task_log(capfd: Any) -> str:
-    """What the tasks logged (Airflow's task logger writes to the process's stdout and stderr)."""
+    """What the tasks logged: Airflow 3's task logger writes to the process's stdout and stderr; Airflow
+    2's goes through the ``airflow.task`` logger, which :data:`TASK_LOG` (installed by :func:`capture_task_log`)
+    records."""
     out, err = capfd.readouterr()
-    return out + err
+    return out + err + "\n".join(TASK_LOG)
+
+
+TASK_LOG: list[str] = []
+
+
+class _Recorder(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            TASK_LOG.append(self.format(record))
+        except Exception:  # pragma: no cover - a broken record must not break the task
+            pass
+
+
+def capture_task_log() -> Any:
+    """Record ``airflow.task`` log records (with tracebacks); returns a function that stops recording."""
+    TASK_LOG.clear()
+    handler = _Recorder()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("airflow.task")
+    logger.addHandler(handler)
+    return lambda: logger.removeHandler(handler)
