@@ -104,10 +104,10 @@ CASES = [
     # --- versions and logs
     Case(
         "list_model_api_versions",
-        lambda h: h.list_model_api_versions("ma-1", offset=0, limit=2),
+        lambda h: h.list_model_api_versions("ma-1"),
         "GET",
         MA + "/ma-1/versions",
-        query={"offset": "0", "limit": "2"},
+        query={},
         reply=[_VERSION],
         expected=[_VERSION],
     ),

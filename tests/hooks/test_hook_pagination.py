@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import responses
 
@@ -17,8 +19,8 @@ def _pages(rsps: responses.RequestsMock, url: str, *bodies) -> None:
 
 
 def test_bare_arrays_are_walked_by_offset_until_a_short_page(hook, mocked) -> None:
-    _pages(mocked, f"{BASE}{MA}/ma-1/versions", [{"id": 1}, {"id": 2}], [{"id": 3}, {"id": 4}], [{"id": 5}])
-    items = list(hook.iter_model_api_versions("ma-1", page_size=2))
+    _pages(mocked, f"{BASE}{MA}", [{"id": 1}, {"id": 2}], [{"id": 3}, {"id": 4}], [{"id": 5}])
+    items = list(hook.iter_model_apis(page_size=2))
     assert [i["id"] for i in items] == [1, 2, 3, 4, 5]
     assert [c.query for c in calls(mocked)] == [
         {"offset": "0", "limit": "2"},
@@ -28,8 +30,8 @@ def test_bare_arrays_are_walked_by_offset_until_a_short_page(hook, mocked) -> No
 
 
 def test_bare_arrays_stop_at_an_empty_page_after_full_ones(hook, mocked) -> None:
-    _pages(mocked, f"{BASE}{MA}/ma-1/versions", [{"id": 1}, {"id": 2}], [])
-    assert len(list(hook.iter_model_api_versions("ma-1", page_size=2))) == 2
+    _pages(mocked, f"{BASE}{MA}", [{"id": 1}, {"id": 2}], [])
+    assert len(list(hook.iter_model_apis(page_size=2))) == 2
     assert len(mocked.calls) == 2
 
 
@@ -113,6 +115,32 @@ def test_jobs_are_walked_with_the_project_filter(hook, mocked) -> None:
     _pages(mocked, f"{BASE}/api/jobs/beta/jobs", {"items": [{"id": "j1"}, {"id": "j2"}]}, {"items": []})
     assert [j["id"] for j in hook.iter_jobs("p-1", page_size=2)] == ["j1", "j2"]
     assert calls(mocked)[0].query == {"projectId": "p-1", "offset": "0", "limit": "2"}
+
+
+def test_a_list_the_server_does_not_paginate_is_walked_once(hook, mocked) -> None:
+    # Domino 6.2.0's version list takes no offset/limit: it answers the whole array to every request.
+    # Walking it must not yield the same versions again and again (nor loop forever).
+    mocked.get(f"{BASE}{MA}/ma-1/versions", json=[{"id": "v-1"}, {"id": "v-2"}])
+    walked = list(itertools.islice(hook.iter_model_api_versions("ma-1", page_size=2), 10))
+    assert walked == [{"id": "v-1"}, {"id": "v-2"}]
+
+
+def test_project_of_model_api_terminates_when_the_version_list_ignores_offset(hook, mocked, monkeypatch) -> None:
+    mocked.get(f"{BASE}{MA}/ma-1", json={"id": "ma-1"})
+    # 100 versions: a full default page, answered again whatever the offset
+    mocked.get(
+        f"{BASE}{MA}/ma-1/versions", json=[{"id": f"v-{i}", "number": i, "projectId": "p-1"} for i in range(100)]
+    )
+    send = hook.transport.send
+
+    def budgeted(request):
+        if len(mocked.calls) >= 5:
+            raise AssertionError("more than 5 requests: the walk does not end")
+        return send(request)
+
+    monkeypatch.setattr(hook.transport, "send", budgeted)
+    assert hook.project_of_model_api("ma-1") == "p-1"
+    assert len(mocked.calls) == 2
 
 
 def test_offset_is_sent_on_the_first_page_of_every_list(hook, mocked) -> None:

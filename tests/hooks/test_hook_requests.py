@@ -280,7 +280,7 @@ def test_project_of_model_api_falls_back_to_the_latest_version(hook, mocked) -> 
         ],
     )
     assert hook.project_of_model_api("ma-1") == "p-new"
-    assert calls(mocked)[1].query == {"offset": "0", "limit": "100"}
+    assert calls(mocked)[1].query == {}  # the versions list is not paginated: no offset or limit
 
 
 def test_project_of_model_api_unknown_names_project_id(hook, mocked) -> None:
@@ -363,4 +363,3 @@ def test_test_connection_reports_an_unreachable_host(make_hook, free_port) -> No
     ok, message = hook.test_connection()
     assert ok is False
     assert "Could not connect" in message
-

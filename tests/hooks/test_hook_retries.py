@@ -8,7 +8,6 @@ import time
 
 import pytest
 import requests
-import responses
 from urllib3.exceptions import NewConnectionError, ProtocolError
 
 from airflow_provider_domino._client.errors import (

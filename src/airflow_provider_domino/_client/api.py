@@ -77,8 +77,10 @@ class DominoApi:
 
     # --- versions and logs ------------------------------------------------------------------------------
 
-    def list_model_api_versions(self, model_api_id: str, *, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
-        return self._list("list_model_api_versions", {"model_api_id": model_api_id}, {}, offset, limit)
+    def list_model_api_versions(self, model_api_id: str) -> Any:
+        """Every version of a Model API (the endpoint is not paginated)."""
+        request = self._request("list_model_api_versions", {"model_api_id": model_api_id})
+        return self._send(request, lambda body: wire.page_items(body, request))
 
     def post_model_api_version(self, model_api_id: str, **fields: Any) -> Any:
         """Create a version from complete fields (``project_id`` included; see :func:`.shapes.version_body`)."""

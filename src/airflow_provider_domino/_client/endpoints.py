@@ -48,7 +48,8 @@ _ROWS = [
     Endpoint("update_model_api", "PUT", _MA + "/{model_api_id}"),
     Endpoint("delete_model_api", "DELETE", _MA + "/{model_api_id}", ok=(200, 202, 204), expect="none"),
     # Model API versions and their logs
-    Endpoint("list_model_api_versions", "GET", _MA + "/{model_api_id}/versions", pagination="offset"),
+    # Not paginated in the real API: it answers the whole array whatever offset and limit say.
+    Endpoint("list_model_api_versions", "GET", _MA + "/{model_api_id}/versions"),
     Endpoint("create_model_api_version", "POST", _MA + "/{model_api_id}/versions", ok=(200, 201), creates=True),
     Endpoint("get_model_api_version", "GET", _MV),
     Endpoint("get_build_logs", "GET", _MV + "/buildLogs"),

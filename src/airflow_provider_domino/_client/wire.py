@@ -386,9 +386,10 @@ def next_page_params(request: Request, body: Any, items: list[Any]) -> dict[str,
     limit = int(params.get("limit") or params.get("maxResults") or len(items))
     new_offset = offset + len(items)
     total = meta.get("totalCount")
-    if isinstance(total, int) and new_offset >= total:
-        return None
-    if len(items) < limit:
+    if isinstance(total, int):
+        if new_offset >= total:
+            return None
+    elif len(items) < limit:
         return None
     params["offset"] = new_offset
     return params

@@ -181,15 +181,20 @@ class DominoHook(_DominoHookBase):
     ) -> Iterator[Any]:
         shapes.positive_int("page_size", page_size)
         spec = wire.ENDPOINTS[endpoint]
-        request = self._request(endpoint, path_params, params=wire.first_page_params(spec, params, page_size))
+        query = wire.first_page_params(spec, params, page_size) if spec.pagination else dict(params)
+        request = self._request(endpoint, path_params, params=query)
+        previous: list[Any] | None = None
         while True:
             body = self.transport.send(request)
             items = wire.page_items(body, request)
+            if items == previous:  # a server that ignores offset answers the same page again
+                return
             yield from items
-            following = wire.next_page_params(request, body, items)
+            following = wire.next_page_params(request, body, items) if spec.pagination else None
             if following is None:
                 return
             request = dataclasses.replace(request, params=following)
+            previous = items
 
     def iter_model_apis(
         self, project_id: str | None = None, *, name: str | None = None, page_size: int = DEFAULT_PAGE_SIZE

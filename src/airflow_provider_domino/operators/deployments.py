@@ -77,18 +77,19 @@ class CreateDeploymentOperator(DominoBaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         marker = task_marker(context)
-        fields: dict[str, Any] = {
-            "name": self.name,
-            "model_version_id": self.model_version_id,
-            "hardware_tier_id": self.hardware_tier_id,
-            "replicas": self.replicas,
-            "description": with_marker(self.description, marker),
-            "deployment_target_id": self.deployment_target_id,
-            "resource_configuration_id": self.resource_configuration_id,
-            "models": self.models,
-            "configuration": self.configuration,
-        }
         with refused_input():
+            shapes.optional_text("description", self.description)  # before the marker is added to it
+            fields: dict[str, Any] = {
+                "name": self.name,
+                "model_version_id": self.model_version_id,
+                "hardware_tier_id": self.hardware_tier_id,
+                "replicas": self.replicas,
+                "description": with_marker(self.description, marker),
+                "deployment_target_id": self.deployment_target_id,
+                "resource_configuration_id": self.resource_configuration_id,
+                "models": self.models,
+                "configuration": self.configuration,
+            }
             shapes.deployment_body(**fields)
         deployment = find_marked_deployment(self.hook, self.name, marker)
         if deployment is not None:

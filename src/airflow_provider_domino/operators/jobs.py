@@ -83,10 +83,17 @@ class RunJobOperator(ResumableJobMixin, DominoBaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         with refused_input():
+            # The fields the marker is added to are checked first: a bad one must not crash the marking.
+            shapes.require_text("command", self.command)
+            shapes.optional_text("title", self.title)
             shapes.job_body(**self._fields(task_marker(context)))
             self.check_wait_settings()
         if not self.deferrable:
-            return self.execute_resumable(context)
+            result = self.execute_resumable(context)
+            if result is None and self._job_id:
+                # The mixin returns poll_until_complete's None when it reconnects to a job an earlier try started.
+                result = self.get_job_result(self._job_id, context)
+            return result
         job_id = self.submit_job(context)
         status = self.get_job_status(job_id, context)
         if not self.is_job_active(status):
@@ -120,9 +127,13 @@ class RunJobOperator(ResumableJobMixin, DominoBaseOperator):
             self.log.info("Started Domino job %s: %s", job_id, self.command)
         if not job_id:
             raise AirflowException("Domino's answer to starting the job holds no job id")
+        self._track(job_id, context)
+        return job_id
+
+    def _track(self, job_id: str, context: Any) -> None:
+        """Remember the job this try waits for (``on_kill`` stops it) and push its link."""
         self._job_id = job_id
         context["ti"].xcom_push(key=JOB_LINK_KEY, value=job_ui_url(self.hook.ui_url, self.project_id, job_id))
-        return job_id
 
     def _find_job(self, marker: str) -> str | None:
         for item in self.hook.iter_jobs(self.project_id):
@@ -147,7 +158,8 @@ class RunJobOperator(ResumableJobMixin, DominoBaseOperator):
 
     def poll_until_complete(self, external_id: Any, context: Any) -> None:
         job_id = str(external_id)
-        self._job_id = job_id
+        if self._job_id != job_id:  # reconnected by the mixin: submit_job did not run in this try
+            self._track(job_id, context)
         self.wait_for_status(
             lambda: self.get_job_status(job_id, context),
             "job",

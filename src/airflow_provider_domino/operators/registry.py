@@ -26,16 +26,32 @@ def _version_of(item: Mapping[str, Any]) -> int | None:
     return None
 
 
-def find_marked_model_version(hook: Any, model_name: str, marker: str) -> int | None:
-    """The registered model version whose description carries ``marker`` (``None`` if none, or no model)."""
+def _description_of(item: Mapping[str, Any]) -> str | None:
+    return item.get("modelVersionDescription") or item.get("description")
+
+
+def find_marked_model_version(
+    hook: Any, model_name: str, marker: str, experiment_run_id: str | None = None
+) -> int | None:
+    """The registered model version whose description carries ``marker`` (``None`` if none, or no model).
+
+    Domino's version list (``RegisteredModelVersionOverview``) holds no description, so a listed version
+    without one is read in full: only those of ``experiment_run_id`` (when given), newest first.
+    """
     try:
         versions = list(hook.iter_registered_model_versions(model_name))
     except DominoNotFoundError:
         return None
-    for item in versions:
-        description = item.get("modelVersionDescription") or item.get("description")
+    for item in sorted(versions, key=lambda v: _version_of(v) or 0, reverse=True):
+        run_id = item.get("experimentRunId")
+        if experiment_run_id and run_id and run_id != experiment_run_id:
+            continue
+        number = _version_of(item)
+        description = _description_of(item)
+        if description is None and number is not None:
+            description = _description_of(hook.get_registered_model_version(model_name, number))
         if has_marker(description, marker):
-            return _version_of(item)
+            return number
     return None
 
 
@@ -78,18 +94,22 @@ class _RegistryOperator(DominoBaseOperator):
             from airflow_provider_domino._client.wire import check_id
 
             check_id("model_name", self.model_name)
+            shapes.optional_text("description", self.description)  # before the marker is added to it
             shapes.registered_model_version_body(**self._version_fields(marker))
+
+    def _find(self, marker: str) -> int | None:
+        return find_marked_model_version(self.hook, self.model_name, marker, self.experiment_run_id)
 
     def _add_version(self, marker: str) -> dict[str, Any]:
         """A new version of an existing registered model (or the one an earlier try added)."""
-        found = find_marked_model_version(self.hook, self.model_name, marker)
+        found = self._find(marker)
         if found is not None:
             self.log.info("Found version %s of %s registered by an earlier try of this task", found, self.model_name)
             return {"model_name": self.model_name, "model_version": found}
         try:
             body = self.hook.create_registered_model_version(self.model_name, **self._version_fields(marker))
         except DominoOutcomeUnknownError as exc:
-            found = find_marked_model_version(self.hook, self.model_name, marker)
+            found = self._find(marker)
             if found is None:
                 raise AirflowException(f"No version of {self.model_name} was registered: {exc}") from exc
             return {"model_name": self.model_name, "model_version": found}
@@ -138,13 +158,13 @@ class RegisterModelOperator(_RegistryOperator):
             )
         except DominoOutcomeUnknownError as exc:
             self.log.warning("Registering %s: %s; looking it up", self.model_name, exc)
-            found = find_marked_model_version(self.hook, self.model_name, marker)
+            found = self._find(marker)
             if found is None:
                 raise AirflowException(f"Model {self.model_name} was not registered: {exc}") from exc
             return {"model_name": self.model_name, "model_version": found}
         name, version = shapes.registered_model_and_version(body, self.model_name)
         if version is None:
-            version = find_marked_model_version(self.hook, name, marker) or 1
+            version = find_marked_model_version(self.hook, name, marker, self.experiment_run_id) or 1
         self.log.info("Registered model %s, version %s", name, version)
         return {"model_name": name, "model_version": version}
 
