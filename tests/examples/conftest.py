@@ -1,0 +1,96 @@
+"""Fixtures for the example DAG tests: the example Domino project (``example_dags/project``) copied into a
+temporary projects folder as ``demo-project``, an emulator per dialect serving it, an Airflow connection to
+it, and the example DAG files loaded as modules.
+
+The operator tests' helpers are reused: ``tests/operators`` is appended to ``sys.path`` (as the sensor tests
+do), so ``dagutil`` is shared, and in the ``domino`` dialect every response the provider receives is validated
+against Domino's Public API 6.2.0 spec.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_OPERATORS = str(Path(__file__).resolve().parent.parent / "operators")
+if _OPERATORS not in sys.path:
+    sys.path.append(_OPERATORS)
+
+from exampleutil import EXAMPLE_DAGS, PROJECT_ID  # noqa: E402
+
+from airflow_provider_domino.emulator import RunningEmulator, run_emulator  # noqa: E402
+
+API_KEY = "KEY-examples-61b0d7"
+MODEL_TOKEN = "MTOK-examples-2c94ae"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "demo: runs scripts/demo.sh (make demo) end to end; deselect with -m 'not demo'")
+
+
+@pytest.fixture(scope="module")
+def projects_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("example-projects")
+    shutil.copytree(EXAMPLE_DAGS / "project", root / PROJECT_ID, ignore=shutil.ignore_patterns("__pycache__", "*.json"))
+    return root
+
+
+@pytest.fixture(scope="module", params=["seed", "domino"])
+def emulator(request: pytest.FixtureRequest, projects_dir: Path) -> Iterator[RunningEmulator]:
+    with run_emulator(
+        str(projects_dir), dialect=request.param, api_key=API_KEY, model_token=MODEL_TOKEN, build_seconds=0.3
+    ) as emu:
+        yield emu
+
+
+@pytest.fixture
+def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_db: Any) -> Iterator[RunningEmulator]:
+    """A clean emulator and the ``domino_default`` connection to it; task logs recorded (see ``dagutil``)."""
+    from dagutil import capture_task_log
+
+    from operators.conftest import _validate_every_response
+
+    emulator.reset()
+    emulator.clear_faults()
+    conn = {
+        "conn_type": "domino",
+        "host": emulator.base_url,
+        "password": API_KEY,
+        "extra": {"model_access_token": MODEL_TOKEN, "retry_backoff": 0.05, "max_retries": 4},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_DOMINO_DEFAULT", json.dumps(conn))
+    if emulator.dialect == "domino":
+        _validate_every_response(monkeypatch)
+    stop = capture_task_log()
+    yield emulator
+    stop()
+
+
+@pytest.fixture
+def deployed(domino: RunningEmulator, projects_dir: Path) -> dict[str, Any]:
+    """The state ``domino_train_register_deploy`` leaves: a trained model served by a running Model API
+    ``demo-linear`` (made directly, with the hook, so these tests do not depend on that DAG)."""
+    from exampleutil import MODEL_NAME
+
+    from airflow_provider_domino.hooks.domino import DominoHook
+
+    subprocess.run([sys.executable, "train.py"], cwd=projects_dir / PROJECT_ID, check=True, capture_output=True)
+    hook = DominoHook()
+    model_api = hook.create_model_api(
+        project_id=PROJECT_ID, name=MODEL_NAME, model_file="model.py", model_function="predict", environment_id="env"
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        versions = [v for v in domino.state()["versions"] if v.get("modelApiId") == model_api["id"]]
+        if versions and all(str(v.get("status")).lower() == "running" for v in versions):
+            return {"model_api_id": model_api["id"], "version_id": versions[0]["id"]}
+        time.sleep(0.1)
+    raise AssertionError(f"Model API {model_api['id']} did not reach Running: {domino.state()['versions']}")
