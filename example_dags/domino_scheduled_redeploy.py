@@ -29,8 +29,9 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, AirflowFailException, Asset, Param, task
+from airflow.providers.common.compat.sdk import DAG, AirflowFailException, Param, task
 
+from airflow_provider_domino.assets import model_api_asset, registered_model_asset
 from airflow_provider_domino.hooks.domino import DominoHook
 from airflow_provider_domino.operators.model_apis import CreateVersionOperator
 from airflow_provider_domino.operators.predictions import PredictOperator
@@ -38,8 +39,8 @@ from airflow_provider_domino.operators.predictions import PredictOperator
 PROJECT_ID = "demo-project"
 MODEL_NAME = "demo-linear"
 # Updated by the register task of domino_train_register_deploy.
-REGISTERED_MODEL = Asset(f"domino://models/{MODEL_NAME}")
-MODEL_API = Asset(f"domino://model-apis/{MODEL_NAME}")
+REGISTERED_MODEL = registered_model_asset(MODEL_NAME)
+MODEL_API = model_api_asset(PROJECT_ID, MODEL_NAME)
 # Seconds between status checks. The emulator builds in about a second; against a real Domino, 30 is plenty.
 POLL_SECONDS = 2
 

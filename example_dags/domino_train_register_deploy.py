@@ -25,8 +25,9 @@ model's and the Model API's assets are named after the default model name.
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, Asset, Param, task
+from airflow.providers.common.compat.sdk import DAG, Param, task
 
+from airflow_provider_domino.assets import model_api_asset, registered_model_asset
 from airflow_provider_domino.operators.jobs import RunJobOperator
 from airflow_provider_domino.operators.model_apis import DeployModelApiOperator
 from airflow_provider_domino.operators.predictions import PredictOperator
@@ -36,8 +37,8 @@ from airflow_provider_domino.sensors.model_apis import ModelApiVersionSensor
 PROJECT_ID = "demo-project"
 MODEL_NAME = "demo-linear"
 # Other DAGs (domino_scheduled_redeploy) are scheduled on these assets.
-REGISTERED_MODEL = Asset(f"domino://models/{MODEL_NAME}")
-MODEL_API = Asset(f"domino://model-apis/{MODEL_NAME}")
+REGISTERED_MODEL = registered_model_asset(MODEL_NAME)
+MODEL_API = model_api_asset(PROJECT_ID, MODEL_NAME)
 # Seconds between status checks. The emulator builds in about a second; against a real Domino, 30 is plenty.
 POLL_SECONDS = 2
 

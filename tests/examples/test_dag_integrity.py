@@ -61,7 +61,7 @@ def test_registering_a_model_version_is_what_schedules_the_redeployment():
     registry_uri = "domino://models/demo-linear"
 
     assert asset_uris(train.dag.get_task("register").outlets) == {registry_uri}
-    assert asset_uris(train.dag.get_task("deploy").outlets) == {"domino://model-apis/demo-linear"}
+    assert asset_uris(train.dag.get_task("deploy").outlets) == {"domino://model-apis/demo-project/demo-linear"}
     timetable = redeploy.dag.timetable
     condition = getattr(timetable, "asset_condition", None) or timetable.dataset_condition
     assert asset_uris(condition) == {registry_uri}

@@ -9,6 +9,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_domino._client import shapes, statuses
 from airflow_provider_domino._client.errors import DominoNotFoundError, DominoOutcomeUnknownError
+from airflow_provider_domino.assets import is_literal, model_api_asset
 from airflow_provider_domino.operators._base import (
     DominoBaseOperator,
     check_choice,
@@ -99,7 +100,8 @@ class DeployModelApiOperator(_VersionWaitMixin):
     ``"reuse"`` keeps its current version, ``"fail"`` fails the task. Retries are safe: a retried try (or
     one whose create answer was lost) finds the Model API and version its task instance already made.
 
-    Returns ``{"model_api_id", "version_id", "url", "status"}``.
+    Returns ``{"model_api_id", "version_id", "url", "status"}``. Its outlet is the Asset
+    ``domino://model-apis/<project_id>/<name>`` (when both are literal strings and no ``outlets`` are given).
 
     .. code-block:: python
 
@@ -164,6 +166,8 @@ class DeployModelApiOperator(_VersionWaitMixin):
         target_statuses: Sequence[str] = ("Running",),
         **kwargs: Any,
     ) -> None:
+        if "outlets" not in kwargs and is_literal(project_id, name):
+            kwargs["outlets"] = [model_api_asset(project_id, name)]
         super().__init__(**kwargs)
         self.project_id = project_id
         self.name = name
@@ -303,6 +307,7 @@ class CreateVersionOperator(_VersionWaitMixin):
     :param environment_id: the compute environment (the Model API's when not given).
     :param project_id: the project (looked up from the Model API when not given).
     :param description: the version's description (a retry marker is appended to it).
+    :param commit_id: build from this commit of the project (e.g. to roll back exactly); the latest otherwise.
     :param wait_for_build: wait until the version's status is one of ``target_statuses``.
     :param target_statuses: the statuses that end the wait (default ``("Running",)``).
     """
@@ -314,6 +319,7 @@ class CreateVersionOperator(_VersionWaitMixin):
         "environment_id",
         "project_id",
         "description",
+        "commit_id",
     )
     operator_extra_links = (DominoModelApiLink(),)
     ui_color = "#2d7ff9"
@@ -327,11 +333,13 @@ class CreateVersionOperator(_VersionWaitMixin):
         environment_id: str | None = None,
         project_id: str | None = None,
         description: str = "",
+        commit_id: str | None = None,
         wait_for_build: bool = True,
         target_statuses: Sequence[str] = ("Running",),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.commit_id = commit_id
         self.model_api_id = model_api_id
         self.model_file = model_file
         self.model_function = model_function
@@ -371,6 +379,7 @@ class CreateVersionOperator(_VersionWaitMixin):
                     environment_id=self.environment_id,
                     project_id=self.project_id,
                     description=with_marker(self.description, marker),
+                    commit_id=self.commit_id or None,
                 )
             except DominoOutcomeUnknownError as exc:
                 self.log.warning("Creating a version of %s: %s; looking it up", self.model_api_id, exc)

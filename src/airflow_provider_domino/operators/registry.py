@@ -9,6 +9,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_domino._client import shapes
 from airflow_provider_domino._client.errors import DominoNotFoundError, DominoOutcomeUnknownError
+from airflow_provider_domino.assets import is_literal, registered_model_asset
 from airflow_provider_domino.operators._base import (
     DominoBaseOperator,
     has_marker,
@@ -35,8 +36,9 @@ def find_marked_model_version(
 ) -> int | None:
     """The registered model version whose description carries ``marker`` (``None`` if none, or no model).
 
-    Domino's version list (``RegisteredModelVersionOverview``) holds no description, so a listed version
-    without one is read in full: only those of ``experiment_run_id`` (when given), newest first.
+    Versions of another experiment run than ``experiment_run_id`` (when given) are skipped. Domino's version
+    list (``RegisteredModelVersionOverview``) holds no description, so a listed version without one is read
+    in full, newest first.
     """
     try:
         versions = list(hook.iter_registered_model_versions(model_name))
@@ -56,6 +58,9 @@ def find_marked_model_version(
 
 
 class _RegistryOperator(DominoBaseOperator):
+    """Shared by the registry operators. Their outlet is the Asset ``domino://models/<model_name>`` (when the
+    name is a literal string and no ``outlets`` are given), so a DAG can be scheduled on new versions."""
+
     template_fields: Sequence[str] = (
         "model_name",
         "experiment_run_id",
@@ -74,6 +79,8 @@ class _RegistryOperator(DominoBaseOperator):
         description: str = "",
         **kwargs: Any,
     ) -> None:
+        if "outlets" not in kwargs and is_literal(model_name):
+            kwargs["outlets"] = [registered_model_asset(model_name)]
         super().__init__(**kwargs)
         self.model_name = model_name
         self.experiment_run_id = experiment_run_id

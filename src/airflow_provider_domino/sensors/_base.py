@@ -6,7 +6,13 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOperator, PokeReturnValue
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+)
 
 from airflow_provider_domino.operators._base import default_deferrable, refused_input
 
@@ -47,7 +53,13 @@ class DominoBaseSensor(BaseSensorOperator):
             self.validate()
         if not self.deferrable:
             return super().execute(context)
-        done = self.poke(context)
+        try:
+            done = self.poke(context)
+        except AirflowFailException as exc:
+            # As the poke loop of BaseSensorOperator.execute does: a failure skips under soft_fail / never_fail.
+            if self.soft_fail or getattr(self, "never_fail", False):
+                raise AirflowSkipException(f"Skipping due to soft_fail or never_fail: {exc}") from exc
+            raise
         if isinstance(done, PokeReturnValue):
             if done.is_done:
                 return done.xcom_value

@@ -108,7 +108,7 @@ class DominoPollingTrigger(BaseTrigger):
                     if vocab.is_failure(current):
                         yield self._event("failure", current, f"{what} ended {current}", payload)
                         return
-                    self.log.info("%s is %s; checking again in %.0fs", what, current, self.poll_interval)
+                    self.log.info("%s is %s; checking again in %gs", what, current, self.poll_interval)
                     await asyncio.sleep(self.poll_interval)
         except DominoError as exc:
             yield self._event("error", None, f"could not check {what}: {exc}", {})
@@ -143,7 +143,7 @@ class AsyncPredictionTrigger(DominoPollingTrigger):
 
     kind = "async_prediction"
     id_fields = ("model_api_id", "prediction_id")
-    default_targets = ("succeeded", "completed")
+    default_targets = tuple(sorted(statuses.ASYNC_PREDICTION.success))
 
     async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
         body = await hook.get_async_prediction(
@@ -157,7 +157,7 @@ class JobTrigger(DominoPollingTrigger):
 
     kind = "job"
     id_fields = ("job_id",)
-    default_targets = ("Succeeded",)
+    default_targets = tuple(sorted(statuses.JOB.success))
 
     async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
         body = await hook.get_job(self.ids["job_id"])
