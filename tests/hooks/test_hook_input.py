@@ -33,7 +33,7 @@ CREATE_KW = {
         (lambda h: h.get_model_api(True), "model_api_id"),
         (lambda h: h.get_model_api_version("ma-1", ""), "version_id"),
         (lambda h: h.get_deployment("../etc"), "deployment_id"),
-        (lambda h: h.get_registered_model("team/model"), "model_name"),
+        (lambda h: h.get_registered_model("team/../model"), "model_name"),
         (lambda h: h.get_registered_model_version("my model", None), "version"),
         (lambda h: h.get_async_prediction("ma-1", ".."), "prediction_id"),
         (lambda h: h.get_job(""), "job_id"),

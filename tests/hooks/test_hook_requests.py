@@ -363,3 +363,8 @@ def test_test_connection_reports_an_unreachable_host(make_hook, free_port) -> No
     ok, message = hook.test_connection()
     assert ok is False
     assert "Could not connect" in message
+
+
+def test_registered_model_names_with_slashes_and_spaces_are_percent_encoded(hook, mocked) -> None:
+    mocked.get(f"{BASE}/api/registeredmodels/v1/team%2Fchurn%20model", json={"name": "team/churn model"})
+    assert hook.get_registered_model("team/churn model")["name"] == "team/churn model"

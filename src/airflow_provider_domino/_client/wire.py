@@ -40,14 +40,19 @@ class Request:
         return self.endpoint.method
 
 
+#: Path parameters that are names, not ids: they may hold spaces and ``/`` (sent percent-encoded).
+NAME_PARAMS = frozenset({"model_name"})
+
+
 def check_id(name: str, value: Any) -> str:
-    """A path parameter: non-empty text without ``/`` or ``..`` (model names may hold spaces)."""
+    """A path parameter: non-empty text without ``/`` or ``..``. Registered model names (:data:`NAME_PARAMS`)
+    may hold spaces and ``/``, which are percent-encoded; ``..`` segments are refused for them too."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise E.DominoInputError(name, "is required and must not be empty")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise E.DominoInputError(name, f"must be a string, got {type(value).__name__}")
     text = str(value)
-    if "/" in text or "\\" in text:
+    if name not in NAME_PARAMS and ("/" in text or "\\" in text):
         raise E.DominoInputError(name, f"{text!r} must not contain '/'")
     if text.strip() in (".", "..") or ".." in text.split("/"):
         raise E.DominoInputError(name, f"{text!r} is not a valid id")

@@ -41,8 +41,11 @@ def task_marker(context: Any) -> str:
     return f"[airflow:{hashlib.sha256(key.encode()).hexdigest()[:16]}]"
 
 
-def with_marker(text: str | None, marker: str) -> str:
-    text = (text or "").strip()
+def with_marker(text: str | None, marker: str, field: str = "description") -> str:
+    """``text`` with ``marker`` appended; refuses (naming ``field``) a value that is not text."""
+    from airflow_provider_domino._client.shapes import optional_text
+
+    text = (optional_text(field, text) or "").strip()
     return f"{text} {marker}" if text else marker
 
 

@@ -78,7 +78,6 @@ class CreateDeploymentOperator(DominoBaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         marker = task_marker(context)
         with refused_input():
-            shapes.optional_text("description", self.description)  # before the marker is added to it
             fields: dict[str, Any] = {
                 "name": self.name,
                 "model_version_id": self.model_version_id,

@@ -75,7 +75,7 @@ class RunJobOperator(ResumableJobMixin, DominoBaseOperator):
         return {
             "project_id": self.project_id,
             "command": self.command,
-            "title": with_marker(self.title or self.command[:80], marker),
+            "title": with_marker(self.title or self.command[:80], marker, field="title"),
             "hardware_tier": self.hardware_tier,
             "environment_id": self.environment_id,
             "commit_id": self.commit_id,
@@ -83,9 +83,7 @@ class RunJobOperator(ResumableJobMixin, DominoBaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         with refused_input():
-            # The fields the marker is added to are checked first: a bad one must not crash the marking.
-            shapes.require_text("command", self.command)
-            shapes.optional_text("title", self.title)
+            shapes.require_text("command", self.command)  # before a title is made of it
             shapes.job_body(**self._fields(task_marker(context)))
             self.check_wait_settings()
         if not self.deferrable:

@@ -194,7 +194,7 @@ class DeployModelApiOperator(_VersionWaitMixin):
             "description": self.description,
             "replicas": self.replicas,
             "environment_variables": self.environment_variables,
-            "version_description": with_marker(self.version_description, marker),
+            "version_description": with_marker(self.version_description, marker, field="version_description"),
         }
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -273,7 +273,7 @@ class DeployModelApiOperator(_VersionWaitMixin):
                 model_file=self.model_file,
                 model_function=self.model_function,
                 environment_id=self.environment_id,
-                description=with_marker(self.version_description, marker),
+                description=with_marker(self.version_description, marker, field="version_description"),
             )
         except DominoOutcomeUnknownError as exc:
             self.log.warning("Creating a version of %s: %s; looking it up", model_api_id, exc)

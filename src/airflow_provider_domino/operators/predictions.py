@@ -74,8 +74,17 @@ class PredictOperator(DominoBaseOperator):
             url=self.model_url or None,
             access_token=self.access_token or None,
         )
-        self.log.info("Model answered in %s ms (request %s)", body.get("model_time_in_ms"), body.get("request_id"))
-        return body.get("result") if isinstance(body, dict) else body
+        if not isinstance(body, dict):
+            return body
+        release = body.get("release")
+        release = release if isinstance(release, dict) else {}
+        self.log.info(
+            "Model version %s answered in %s ms (request %s)",
+            release.get("model_version") or release.get("modelVersion") or "?",
+            body.get("model_time_in_ms"),
+            body.get("request_id"),
+        )
+        return body.get("result")
 
 
 class SubmitAsyncPredictionOperator(DominoBaseOperator):

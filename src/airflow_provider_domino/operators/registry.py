@@ -101,7 +101,6 @@ class _RegistryOperator(DominoBaseOperator):
             from airflow_provider_domino._client.wire import check_id
 
             check_id("model_name", self.model_name)
-            shapes.optional_text("description", self.description)  # before the marker is added to it
             shapes.registered_model_version_body(**self._version_fields(marker))
 
     def _find(self, marker: str) -> int | None:
