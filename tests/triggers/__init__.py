@@ -1,0 +1,1 @@
+"""Trigger tests (a package, so its conftest never shadows another folder's)."""
