@@ -2,9 +2,8 @@
 temporary projects folder as ``demo-project``, an emulator per dialect serving it, an Airflow connection to
 it, and the example DAG files loaded as modules.
 
-The operator tests' helpers are reused: ``tests/operators`` is appended to ``sys.path`` (as the sensor tests
-do), so ``dagutil`` is shared, and in the ``domino`` dialect every response the provider receives is validated
-against Domino's Public API 6.2.0 spec.
+The shared test helpers are reused (``tests/dagutil.py``, ``tests/domino_env.py``): in the ``domino`` dialect
+every response the provider receives is validated against Domino's Public API 6.2.0 spec.
 """
 
 from __future__ import annotations
@@ -19,14 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from exampleutil import EXAMPLE_DAGS, PROJECT_ID
 
-_OPERATORS = str(Path(__file__).resolve().parent.parent / "operators")
-if _OPERATORS not in sys.path:
-    sys.path.append(_OPERATORS)
-
-from exampleutil import EXAMPLE_DAGS, PROJECT_ID  # noqa: E402
-
-from airflow_provider_domino.emulator import RunningEmulator, run_emulator  # noqa: E402
+from airflow_provider_domino.emulator import RunningEmulator, run_emulator
 
 API_KEY = "KEY-examples-61b0d7"
 MODEL_TOKEN = "MTOK-examples-2c94ae"
@@ -55,8 +49,7 @@ def emulator(request: pytest.FixtureRequest, projects_dir: Path) -> Iterator[Run
 def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_db: Any) -> Iterator[RunningEmulator]:
     """A clean emulator and the ``domino_default`` connection to it; task logs recorded (see ``dagutil``)."""
     from dagutil import capture_task_log
-
-    from operators.conftest import _validate_every_response
+    from domino_env import validate_every_response
 
     emulator.reset()
     emulator.clear_faults()
@@ -68,7 +61,7 @@ def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_d
     }
     monkeypatch.setenv("AIRFLOW_CONN_DOMINO_DEFAULT", json.dumps(conn))
     if emulator.dialect == "domino":
-        _validate_every_response(monkeypatch)
+        validate_every_response(monkeypatch)
     stop = capture_task_log()
     yield emulator
     stop()

@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 import pytest
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
 
 from airflow_provider_domino.operators.deployments import (
     CreateDeploymentOperator,
@@ -15,7 +14,8 @@ from airflow_provider_domino.operators.deployments import (
     StopDeploymentOperator,
 )
 from airflow_provider_domino.operators.model_apis import DeployModelApiOperator
-from conftest import api_requests, live
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from domino_env import api_requests, live
 
 FAST = {"poll_interval": 0.2, "wait_timeout": 60}
 DAY = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)

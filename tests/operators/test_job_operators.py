@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
 
 from airflow_provider_domino.operators.jobs import RunJobOperator
-from conftest import api_requests
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from domino_env import api_requests
 
 FAST = {"poll_interval": 0.2, "wait_timeout": 60}
 DAY = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)

@@ -6,8 +6,6 @@ import datetime
 from typing import Any
 
 import pytest
-from conftest import api_requests, live
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
 
 from airflow_provider_domino.operators.model_apis import (
     CreateVersionOperator,
@@ -16,6 +14,8 @@ from airflow_provider_domino.operators.model_apis import (
     UpdateModelApiOperator,
 )
 from airflow_provider_domino.operators.predictions import PredictOperator
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from domino_env import api_requests, live
 
 FAST = {"poll_interval": 0.2, "wait_timeout": 60}
 
@@ -38,7 +38,9 @@ def deploy_task(dag: Any, task_id: str = "deploy", **overrides: Any) -> DeployMo
 def test_deploy_then_predict_returns_ids_url_and_the_models_answer(domino, run_dag, deferrable):
     dag = new_dag()
     deploy = deploy_task(dag, deferrable=deferrable)
-    predict = PredictOperator(task_id="predict", model_api_id=deploy.output["model_api_id"], data={"x": 40, "y": 2}, dag=dag)
+    predict = PredictOperator(
+        task_id="predict", model_api_id=deploy.output["model_api_id"], data={"x": 40, "y": 2}, dag=dag
+    )
     deploy >> predict
     collector(dag, deploy, "deploy")
     collector(dag, predict, "predict")
@@ -131,7 +133,12 @@ def test_a_lost_version_create_is_found_by_its_marker_not_created_again(domino, 
     domino.set_faults(rate=1.0, kinds=["lost"], methods=["POST"], paths=["/api/modelServing/v1/modelApis/"], max=1)
     second = new_dag()
     version = CreateVersionOperator(
-        task_id="version", model_api_id=model_api_id, model_file="model.py", model_function="predict", dag=second, **FAST
+        task_id="version",
+        model_api_id=model_api_id,
+        model_file="model.py",
+        model_function="predict",
+        dag=second,
+        **FAST,
     )
     collector(second, version, "version")
     dag_run = run(run_dag, second)
@@ -197,7 +204,7 @@ def test_create_version_update_and_delete(domino, run_dag):
     collector(dag, version, "version")
     collector(dag, update, "update")
     collector(dag, delete, "delete")
-    dag_run = run(run_dag, dag, logical_date=datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc))
+    dag_run = run(run_dag, dag, logical_date=datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC))
 
     assert set(states(dag_run).values()) == {"success"}, states(dag_run)
     assert RESULTS["version"]["status"].lower() == "running"

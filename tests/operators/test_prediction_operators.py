@@ -6,11 +6,11 @@ import datetime
 from typing import Any
 
 import pytest
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
 
 from airflow_provider_domino.operators.model_apis import DeployModelApiOperator
 from airflow_provider_domino.operators.predictions import PredictOperator, SubmitAsyncPredictionOperator
-from conftest import MODEL_TOKEN, api_requests
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from domino_env import MODEL_TOKEN, api_requests
 
 FAST = {"poll_interval": 0.2, "wait_timeout": 60}
 DAY = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)

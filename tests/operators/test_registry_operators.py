@@ -6,10 +6,10 @@ import datetime
 from typing import Any
 
 import pytest
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
 
 from airflow_provider_domino.operators.registry import CreateRegisteredModelVersionOperator, RegisterModelOperator
-from conftest import api_requests
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from domino_env import api_requests
 
 MODEL = "churn classifier"
 DAY = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)

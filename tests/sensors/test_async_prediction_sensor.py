@@ -6,11 +6,11 @@ import datetime
 import re
 
 import pytest
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
 
 from airflow_provider_domino._client import shapes
 from airflow_provider_domino.sensors.predictions import AsyncPredictionSensor
-from operators.conftest import MODEL_TOKEN, api_requests
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from domino_env import MODEL_TOKEN, api_requests
 from sensors.livedomino import Gate, create_model_api, gets, seen_gets
 from sensors.sensorutil import FAST
 

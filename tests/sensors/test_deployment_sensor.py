@@ -7,12 +7,12 @@ import re
 
 import pytest
 from airflow.providers.common.compat.standard.operators import PythonOperator
-from dagutil import new_dag, run, states, task_log, tries
 
 from airflow_provider_domino._client import statuses
 from airflow_provider_domino.hooks.domino import DominoHook
 from airflow_provider_domino.sensors.deployments import DeploymentSensor
-from operators.conftest import api_requests
+from dagutil import new_dag, run, states, task_log, tries
+from domino_env import api_requests
 from sensors.livedomino import deployment_status, gets, running_model_api
 from sensors.sensorutil import FAST
 

@@ -6,10 +6,10 @@ import datetime
 from typing import Any
 
 import pytest
-from dagutil import new_dag, run, states, task_log, tries
 
 from airflow_provider_domino.sensors.model_apis import ModelApiVersionSensor
-from operators.conftest import api_requests
+from dagutil import new_dag, run, states, task_log, tries
+from domino_env import api_requests
 from sensors.livedomino import Gate, create_model_api, gets, running_model_api, seen_gets, version_status, wait_until
 from sensors.sensorutil import FAST, reschedules
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.providers.common.compat.standard.operators import PythonOperator
-from dagutil import RESULTS, collector, new_dag, run, states
 
 from airflow_provider_domino.hooks.domino import DominoHook
 from airflow_provider_domino.operators.predictions import SubmitAsyncPredictionOperator
 from airflow_provider_domino.sensors.deployments import DeploymentSensor
 from airflow_provider_domino.sensors.model_apis import ModelApiVersionSensor
 from airflow_provider_domino.sensors.predictions import AsyncPredictionSensor
+from dagutil import RESULTS, collector, new_dag, run, states
 from sensors.livedomino import create_model_api, gets
 from sensors.sensorutil import FAST
 

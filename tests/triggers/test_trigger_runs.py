@@ -29,7 +29,7 @@ from airflow_provider_domino.triggers import (
     JobTrigger,
     ModelApiVersionTrigger,
 )
-from operators.conftest import api_requests
+from domino_env import api_requests
 from sensors.livedomino import (
     Gate,
     create_model_api,

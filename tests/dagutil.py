@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import logging
 import itertools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ _ids = itertools.count()
 
 def new_dag(**kwargs: Any) -> DAG:
     kwargs.setdefault("schedule", None)
-    kwargs.setdefault("start_date", datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+    kwargs.setdefault("start_date", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
     kwargs.setdefault("catchup", False)
     return DAG(f"domino_test_{next(_ids)}", **kwargs)
 
@@ -64,10 +65,8 @@ TASK_LOG: list[str] = []
 
 class _Recorder(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a broken record must not break the task
             TASK_LOG.append(self.format(record))
-        except Exception:  # pragma: no cover - a broken record must not break the task
-            pass
 
 
 def capture_task_log() -> Any:
