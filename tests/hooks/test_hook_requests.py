@@ -368,3 +368,11 @@ def test_test_connection_reports_an_unreachable_host(make_hook, free_port) -> No
 def test_registered_model_names_with_slashes_and_spaces_are_percent_encoded(hook, mocked) -> None:
     mocked.get(f"{BASE}/api/registeredmodels/v1/team%2Fchurn%20model", json={"name": "team/churn model"})
     assert hook.get_registered_model("team/churn model")["name"] == "team/churn model"
+
+
+def test_stop_job_without_a_project_uses_the_public_api_stop_by_id(hook, mocked) -> None:
+    mocked.post(f"{BASE}/api/jobs/v1/jobs/job-7/stop", status=204)
+    hook.stop_job("job-7")
+    (call,) = calls(mocked)
+    assert call.method == "POST"
+    assert call.json == {"commitResults": False}

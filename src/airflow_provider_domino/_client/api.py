@@ -247,8 +247,14 @@ class DominoApi:
             raise shapes.DominoInputError("log_type", f"unknown log type {log_type!r}", f"use one of {list(LOG_TYPES)}")
         return self._send(self._request("get_job_logs", {"job_id": job_id}, params={"logType": log_type}))
 
-    def stop_job(self, job_id: str, project_id: str, *, commit_results: bool = False) -> Any:
+    def stop_job(self, job_id: str, project_id: str | None = None, *, commit_results: bool = False) -> Any:
+        """Stop a job: Domino's ``/v4/jobs/stop`` when the project is known, else the public API's
+        ``/api/jobs/v1/jobs/{id}/stop``."""
         wire.check_id("job_id", job_id)
+        if project_id is None:
+            return self._send(
+                self._request("stop_job_by_id", {"job_id": job_id}, json_body={"commitResults": commit_results})
+            )
         body = {
             "projectId": shapes.require_text("project_id", project_id),
             "jobId": job_id,

@@ -110,6 +110,15 @@ _ROWS = [
     Endpoint("get_job_logs", "GET", "/api/jobs/beta/jobs/{job_id}/logs"),
     # Domino's documented stop call (the one its Python SDK uses); the body names the job.
     Endpoint("stop_job", "POST", "/v4/jobs/stop", ok=(200, 202, 204), idempotent_post=True, expect="none"),
+    # The public API's stop call, by job id alone (when the project is not known).
+    Endpoint(
+        "stop_job_by_id",
+        "POST",
+        "/api/jobs/v1/jobs/{job_id}/stop",
+        ok=(200, 202, 204),
+        idempotent_post=True,
+        expect="none",
+    ),
 ]
 
 ENDPOINTS: dict[str, Endpoint] = {row.name: row for row in _ROWS}

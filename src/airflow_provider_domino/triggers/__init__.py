@@ -17,6 +17,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_domino._client import shapes, statuses
 from airflow_provider_domino._client.errors import DominoError
+from airflow_provider_domino.hooks.domino import DominoAsyncHook
 
 __all__ = [
     "AsyncPredictionTrigger",
@@ -94,8 +95,6 @@ class DominoPollingTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_domino.hooks.domino import DominoAsyncHook
-
         vocab = statuses.vocabulary(self.kind)
         what = f"{self.kind.replace('_', ' ')} {'/'.join(str(v) for v in self.ids.values())}"
         try:
@@ -165,11 +164,6 @@ class JobTrigger(DominoPollingTrigger):
 
     async def on_kill(self) -> None:
         """Stop the job when a user kills the deferred task (Airflow 3.3 calls this; earlier ones do not)."""
-        from airflow_provider_domino.hooks.domino import DominoAsyncHook
-
-        project_id = self.extra.get("project_id")
-        if not project_id:
-            return
         async with DominoAsyncHook(self.domino_conn_id) as hook:
-            await hook.stop_job(self.ids["job_id"], project_id)
+            await hook.stop_job(self.ids["job_id"], self.extra.get("project_id") or None)
         self.log.info("Stopped Domino job %s", self.ids["job_id"])
