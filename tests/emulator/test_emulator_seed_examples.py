@@ -7,7 +7,6 @@ unchanged, except that the placeholder base URL, credentials and example ids are
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -93,11 +92,9 @@ def test_synchronous_and_asynchronous_requests(
     assert capsys.readouterr().out.strip() == "Prediction: {'churn': 1.0}"
 
     ns = dict(auth_namespace, model_api_id=model_api_id, model_access_token=seed_emu.model_token)
-    started = time.monotonic()
     run(localize(block("# Submit async request"), seed_emu), ns)
     assert capsys.readouterr().out.strip() == "Result: {'scored_file': 's3://bucket/data.csv'}"
     assert ns["status"]["status"] == "COMPLETED"
-    assert time.monotonic() - started < 15
 
 
 def test_complete_workflow_deploy_and_test(

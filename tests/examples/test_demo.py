@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ def test_demo_script_runs_the_example_dag_to_success_and_stops_the_emulator(tmp_
     # As `make demo` does: the venv's bin first on PATH (airflow, python).
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["TMPDIR"] = str(tmp_path)
-    started = time.monotonic()
 
     proc = subprocess.run(
         ["bash", str(ROOT / "scripts" / "demo.sh")], env=env, capture_output=True, text=True, timeout=280, check=False
@@ -42,4 +40,3 @@ def test_demo_script_runs_the_example_dag_to_success_and_stops_the_emulator(tmp_
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # the emulator is gone
     assert list(tmp_path.iterdir()) == []  # the temporary AIRFLOW_HOME and project copy are gone
-    assert time.monotonic() - started < 180

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from airflow.sdk.serde import deserialize, serialize
+
+try:
+    from airflow.sdk.serde import deserialize, serialize
+except ImportError:  # Airflow 2.11 stores trigger kwargs with BaseSerialization
+    from airflow.serialization.serialized_objects import BaseSerialization
+
+    serialize, deserialize = BaseSerialization.serialize, BaseSerialization.deserialize
 
 from airflow_provider_domino.triggers import (
     AsyncPredictionTrigger,
