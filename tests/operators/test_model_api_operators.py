@@ -238,3 +238,38 @@ def test_bad_arguments_fail_before_any_request_naming_the_argument(domino, run_d
     assert tries(dag_run)["deploy"] == 1
     assert f"Invalid argument {field}" in task_log(capfd)
     assert api_requests(domino) == []
+
+
+class FailWhileWaiting(DeployModelApiOperator):
+    """Loses its worker while the build runs on the first try (the version exists, the wait was cut)."""
+
+    def poll_until_complete(self, external_id: Any, context: Any) -> None:
+        if context["ti"].try_number == 1:
+            raise RuntimeError("worker lost while waiting for the build")
+        super().poll_until_complete(external_id, context)
+
+
+def test_a_try_cut_during_the_build_wait_reconnects_to_the_same_version(domino, run_dag):
+    dag = new_dag()
+    task = FailWhileWaiting(
+        task_id="deploy",
+        dag=dag,
+        project_id="churn",
+        name="churn-model",
+        model_file="model.py",
+        model_function="predict",
+        environment_id="env-1",
+        retries=1,
+        retry_delay=datetime.timedelta(0),
+        **FAST,
+    )
+    collector(dag, task, "deploy")
+    dag_run = run(run_dag, dag)
+    assert states(dag_run)["deploy"] == "success"
+    assert tries(dag_run)["deploy"] == 2
+    state = domino.state()
+    assert len(state["versions"]) == 1
+    out = RESULTS["deploy"]
+    assert out["version_id"] == state["versions"][0]["id"]
+    assert out["url"].endswith(f"/models/{out['model_api_id']}/latest/model")
+    assert out["status"].lower() == "running"

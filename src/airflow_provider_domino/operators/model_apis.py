@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, ResumableJobMixin
 
 from airflow_provider_domino._client import shapes, statuses
 from airflow_provider_domino._client.errors import DominoNotFoundError, DominoOutcomeUnknownError
@@ -24,8 +24,42 @@ IF_EXISTS = ("new_version", "reuse", "fail")
 BUILD_LOG_TAIL = 40
 
 
-class _VersionWaitMixin(DominoBaseOperator):
-    """Waiting for a Model API version to reach a status, on the worker or in the triggerer."""
+class _VersionWaitMixin(ResumableJobMixin, DominoBaseOperator):
+    """Making a Model API version and waiting for its status, on the worker or in the triggerer.
+
+    Subclasses make (or find) the version in :meth:`start_version`. A wait on the worker goes through
+    ``ResumableJobMixin``: on Airflow 3.3+ the version's ids are kept in the task state store, so a retried
+    try reconnects to the build instead of starting another; below 3.3 the retry marker finds it.
+    """
+
+    external_id_key = "domino_model_api_version"
+    _result: dict[str, Any] | None = None
+    _marker: str = ""
+    _targets: tuple[str, ...] = ("Running",)
+
+    def start_version(self, context: Any) -> dict[str, Any]:
+        """Make (or find) the version; return the result dict (``model_api_id``, ``version_id``, ...)."""
+        raise NotImplementedError
+
+    def result_for(self, model_api_id: str, version_id: str) -> dict[str, Any]:
+        """The result dict of a version this task did not make in this try (a reconnect)."""
+        return {"model_api_id": model_api_id, "version_id": version_id}
+
+    def push_link(self, context: Any, model_api_id: str) -> None:
+        context["ti"].xcom_push(key=MODEL_API_LINK_KEY, value=model_api_ui_url(self.hook.ui_url, model_api_id))
+
+    def run_version(self, context: Any, targets: tuple[str, ...], wait: bool) -> dict[str, Any]:
+        self._targets = targets
+        if not wait:
+            result = self.start_version(context)
+            version = self.hook.get_model_api_version(result["model_api_id"], result["version_id"])
+            return {**result, "status": shapes.version_status(version)}
+        if self.deferrable:
+            return self.finish_version(context, self.start_version(context), targets)
+        out = self.execute_resumable(context)
+        if out is None and self._waiting:  # the mixin returns None when it reconnected to a running build
+            out = self.get_job_result({"model_api_id": self._waiting[0], "version_id": self._waiting[1]}, context)
+        return out
 
     def version_failed(self, model_api_id: str, version_id: str, status: str | None) -> AirflowFailException:
         tail = self.hook.build_log_tail(model_api_id, version_id, BUILD_LOG_TAIL)
@@ -33,41 +67,67 @@ class _VersionWaitMixin(DominoBaseOperator):
             f"Model API {model_api_id} version {version_id} ended {status}. Last lines of its build log:\n{tail}"
         )
 
+    def _status(self, model_api_id: str, version_id: str) -> str | None:
+        return shapes.version_status(self.hook.get_model_api_version(model_api_id, version_id))
+
     def finish_version(self, context: Any, result: dict[str, Any], targets: tuple[str, ...]) -> dict[str, Any]:
-        """Return ``result`` with the version's status once it is a target, deferring or polling as set."""
+        """Return ``result`` with the version's status once it is a target (checked once, then deferred)."""
         model_api_id, version_id = result["model_api_id"], result["version_id"]
-
-        def fetch() -> str | None:
-            return shapes.version_status(self.hook.get_model_api_version(model_api_id, version_id))
-
-        current = fetch()
+        current = self._status(model_api_id, version_id)
         if statuses.matches(current, targets):
             return {**result, "status": current}
         if statuses.MODEL_API_VERSION.is_failure(current):
             raise self.version_failed(model_api_id, version_id, current)
-        if self.deferrable:
-            from airflow_provider_domino.triggers import ModelApiVersionTrigger
+        from airflow_provider_domino.triggers import ModelApiVersionTrigger
 
-            self.defer_to(
-                ModelApiVersionTrigger(
-                    domino_conn_id=self.domino_conn_id,
-                    poll_interval=self.poll_interval,
-                    target_statuses=targets,
-                    model_api_id=model_api_id,
-                    version_id=version_id,
-                    carry=result,
-                ),
-            )
-        self._waiting = (model_api_id, version_id)
-        status = self.wait_for_status(
-            fetch, "model_api_version", targets, f"Model API {model_api_id} version {version_id}"
+        self.defer_to(
+            ModelApiVersionTrigger(
+                domino_conn_id=self.domino_conn_id,
+                poll_interval=self.poll_interval,
+                target_statuses=targets,
+                model_api_id=model_api_id,
+                version_id=version_id,
+                carry=result,
+            ),
         )
-        return {**result, "status": status}
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- ResumableJobMixin: the "job" is the version's build and start --------------------------------
+
+    _waiting: tuple[str, str] | None = None
+
+    def submit_job(self, context: Any) -> Any:
+        self._result = self.start_version(context)
+        return {"model_api_id": self._result["model_api_id"], "version_id": self._result["version_id"]}
+
+    def get_job_status(self, external_id: Any, context: Any) -> str:
+        return self._status(external_id["model_api_id"], external_id["version_id"]) or ""
+
+    def is_job_active(self, status: str) -> bool:
+        return not statuses.matches(status, self._targets) and not statuses.MODEL_API_VERSION.is_failure(status)
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return statuses.matches(status, self._targets)
+
+    def poll_until_complete(self, external_id: Any, context: Any) -> None:
+        model_api_id, version_id = external_id["model_api_id"], external_id["version_id"]
+        self._waiting = (model_api_id, version_id)
+        self.wait_for_status(
+            lambda: self._status(model_api_id, version_id),
+            "model_api_version",
+            self._targets,
+            f"Model API {model_api_id} version {version_id}",
+        )
+
+    def get_job_result(self, external_id: Any, context: Any) -> dict[str, Any]:
+        model_api_id, version_id = external_id["model_api_id"], external_id["version_id"]
+        result = self._result or self.result_for(model_api_id, version_id)
+        self.push_link(context, model_api_id)
+        return {**result, "status": self._status(model_api_id, version_id)}
 
     def failed(self, status: str | None, what: str) -> Exception:
-        waiting = getattr(self, "_waiting", None)
-        if waiting:
-            return self.version_failed(waiting[0], waiting[1], status)
+        if self._waiting:
+            return self.version_failed(self._waiting[0], self._waiting[1], status)
         return super().failed(status, what)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -204,20 +264,24 @@ class DeployModelApiOperator(_VersionWaitMixin):
             targets = statuses.check_targets("model_api_version", self.target_statuses)
             self.check_wait_settings()
             shapes.model_api_body(**self._fields(marker))  # every field checked before any request
-        model_api, version_id = self._ensure(marker)
+        self._marker = marker
+        return self.run_version(context, targets, self.wait_for_running)
+
+    def start_version(self, context: Any) -> dict[str, Any]:
+        model_api, version_id = self._ensure(self._marker)
         model_api_id = str(model_api["id"])
-        result = {
+        self.push_link(context, model_api_id)
+        self.log.info("Model API %s (%s), version %s", self.name, model_api_id, version_id)
+        return {
             "model_api_id": model_api_id,
             "version_id": version_id,
             "url": self.hook.model_url(model_api),
             "status": shapes.model_api_status(model_api),
         }
-        context["ti"].xcom_push(key=MODEL_API_LINK_KEY, value=model_api_ui_url(self.hook.ui_url, model_api_id))
-        self.log.info("Model API %s (%s), version %s", self.name, model_api_id, version_id)
-        if not self.wait_for_running:
-            version = self.hook.get_model_api_version(model_api_id, version_id)
-            return {**result, "status": shapes.version_status(version)}
-        return self.finish_version(context, result, targets)
+
+    def result_for(self, model_api_id: str, version_id: str) -> dict[str, Any]:
+        model_api = self.hook.get_model_api(model_api_id)
+        return {"model_api_id": model_api_id, "version_id": version_id, "url": self.hook.model_url(model_api)}
 
     def _ensure(self, marker: str) -> tuple[Mapping[str, Any], str]:
         """The Model API and version this task instance deploys, creating them only when no try has."""
@@ -364,8 +428,13 @@ class CreateVersionOperator(_VersionWaitMixin):
                 environment_id=self.environment_id,
                 description=self.description,
             )
+        self._marker = marker
+        return self.run_version(context, targets, self.wait_for_build)
+
+    def start_version(self, context: Any) -> dict[str, Any]:
         hook = self.hook
-        context["ti"].xcom_push(key=MODEL_API_LINK_KEY, value=model_api_ui_url(hook.ui_url, self.model_api_id))
+        marker = self._marker
+        self.push_link(context, self.model_api_id)
         ours = find_marked_version(hook, self.model_api_id, marker)
         if ours is not None and not statuses.MODEL_API_VERSION.is_failure(shapes.version_status(ours)):
             self.log.info("Found version %s made by an earlier try of this task; carrying on with it", ours["id"])
@@ -390,14 +459,11 @@ class CreateVersionOperator(_VersionWaitMixin):
                     ) from exc
                 version = found
             self.log.info("Created version %s of Model API %s", version["id"], self.model_api_id)
-        result = {
+        return {
             "model_api_id": self.model_api_id,
             "version_id": str(version["id"]),
             "status": shapes.version_status(version),
         }
-        if not self.wait_for_build:
-            return result
-        return self.finish_version(context, result, targets)
 
 
 class UpdateModelApiOperator(DominoBaseOperator):
