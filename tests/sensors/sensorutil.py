@@ -32,5 +32,13 @@ def reschedules(dag_run: Any, task_id: str) -> int:
     from sqlalchemy import func, select
 
     ti = dag_run.get_task_instance(task_id)
+    if hasattr(TaskReschedule, "ti_id"):  # Airflow 3
+        where = [TaskReschedule.ti_id == ti.id]
+    else:  # Airflow 2.11 keys the rows by dag, run and task
+        where = [
+            TaskReschedule.dag_id == ti.dag_id,
+            TaskReschedule.run_id == ti.run_id,
+            TaskReschedule.task_id == ti.task_id,
+        ]
     with create_session() as session:
-        return int(session.scalar(select(func.count()).where(TaskReschedule.ti_id == ti.id)) or 0)
+        return int(session.scalar(select(func.count()).where(*where)) or 0)

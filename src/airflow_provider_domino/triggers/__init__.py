@@ -10,6 +10,7 @@ They serialize to plain data and rebuild from it.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -76,7 +77,7 @@ class DominoPollingTrigger(BaseTrigger):
     def __repr__(self) -> str:
         classpath, kwargs = self.serialize()
         shown = {k: ("***" if k in _SECRET_KWARGS and v else v) for k, v in kwargs.items()}
-        return self.repr(classpath, shown)
+        return f"<{classpath} {', '.join(f'{k}={v}' for k, v in shown.items())}>"
 
     async def fetch(self, hook: Any) -> tuple[str | None, dict[str, Any]]:
         """The resource's current status and what the event should carry besides it."""
@@ -97,6 +98,8 @@ class DominoPollingTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         vocab = statuses.vocabulary(self.kind)
         what = f"{self.kind.replace('_', ' ')} {'/'.join(str(v) for v in self.ids.values())}"
+        # Triggers deferred together would all poll in one event-loop turn; spread their first polls.
+        await asyncio.sleep(random.uniform(0, min(self.poll_interval, 1.0)))
         try:
             async with DominoAsyncHook(self.domino_conn_id) as hook:
                 while True:
