@@ -355,11 +355,9 @@ class DominoAsyncHook(_DominoHookBase):
         return dataclasses.replace(settings, auth=dataclasses.replace(settings.auth, on_secret=_mask_from_event_loop))
 
     async def __aenter__(self) -> DominoAsyncHook:
-        import asyncio
-
         self._settings = await self._load_settings()
-        # Building the client loads TLS certificates: done off the event loop, which other triggers share.
-        self._transport = await asyncio.to_thread(AsyncTransport, self._settings)
+        # Cheap: the TLS context (the costly part of an httpx client) is built once per process and setting.
+        self._transport = AsyncTransport(self._settings)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
