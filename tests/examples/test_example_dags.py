@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from dagutil import RESULTS, collector, run, states, task_log
 from exampleutil import MODEL_NAME, PROJECT_ID, asset_events, load_example, register_assets
 
 from airflow_provider_domino.hooks.domino import DominoHook
+from dagutil import RESULTS, collector, run, states, task_log
 
 # A candidate model that was trained badly: the canary must catch it.
 BAD_MODEL_PY = """
