@@ -92,9 +92,10 @@ class SyncTransport:
         self.settings = settings
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = user_agent()
+        self._retry = retry_kwargs(settings, log)
 
     def send(self, request: wire.Request) -> Any:
-        for attempt in tenacity.Retrying(**retry_kwargs(self.settings, log)):
+        for attempt in tenacity.Retrying(**self._retry):
             with attempt:
                 return self._once(request)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -135,9 +136,10 @@ class AsyncTransport:
             headers={"User-Agent": user_agent()},
             follow_redirects=False,
         )
+        self._retry = retry_kwargs(settings, log)
 
     async def send(self, request: wire.Request) -> Any:
-        async for attempt in tenacity.AsyncRetrying(**retry_kwargs(self.settings, log)):
+        async for attempt in tenacity.AsyncRetrying(**self._retry):
             with attempt:
                 return await self._once(request)
         raise AssertionError("unreachable")  # pragma: no cover
