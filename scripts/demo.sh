@@ -107,7 +107,7 @@ with create_session() as session:
 text = open(log_file).read()
 # A few lines of what the tasks logged, without Airflow's log prefixes (Airflow 3 and 2.11 formats).
 HIGHLIGHTS = ("Started Domino job", "trained on", "training RMSE", "Registered model", "Created Model API",
-              "as DEFERRED", "deferring", "checking again", "Trigger completed", "Model answered")
+              "as DEFERRED", "deferring", "checking again", "Trigger completed", "answered in")
 print("==> What the tasks said")
 for line in text.splitlines():
     if any(h in line for h in HIGHLIGHTS):
