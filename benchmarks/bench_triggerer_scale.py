@@ -47,7 +47,7 @@ from _support import connection_env, env, header, is_quick, median, percentile, 
 
 STALL_TARGET_S = 0.2
 HEARTBEAT_S = 0.005
-POLL_INTERVAL_S = 0.5
+POLL_INTERVAL_S = float(os.environ.get("BENCH_POLL_INTERVAL", "0.5"))  # seconds; Airflow-like values: 5-30
 MODEL = """import time
 
 
