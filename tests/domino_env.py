@@ -7,6 +7,7 @@ against Domino's Public API 6.2.0 spec.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,25 +70,37 @@ def emulator(request: pytest.FixtureRequest, projects_dir: Path) -> Iterator[Run
         yield emu
 
 
-@pytest.fixture
-def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_db: Any) -> Iterator[RunningEmulator]:
-    """A clean emulator and an Airflow connection ``domino_default`` to it (fast retries)."""
+@contextlib.contextmanager
+def connected(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, *, api_key: str, model_token: str
+) -> Iterator[RunningEmulator]:
+    """A clean emulator, the ``domino_default`` connection to it (fast retries), every response checked
+    against the spec in the ``domino`` dialect, and the task log recorded (``dagutil.task_log``)."""
+    from dagutil import capture_task_log
+
     emulator.reset()
     emulator.clear_faults()
     conn = {
         "conn_type": "domino",
         "host": emulator.base_url,
-        "password": API_KEY,
-        "extra": {"model_access_token": MODEL_TOKEN, "retry_backoff": 0.05, "max_retries": 4},
+        "password": api_key,
+        "extra": {"model_access_token": model_token, "retry_backoff": 0.05, "max_retries": 4},
     }
     monkeypatch.setenv("AIRFLOW_CONN_DOMINO_DEFAULT", json.dumps(conn))
     if emulator.dialect == "domino":
         validate_every_response(monkeypatch)
-    from dagutil import capture_task_log
-
     stop = capture_task_log()
-    yield emulator
-    stop()
+    try:
+        yield emulator
+    finally:
+        stop()
+
+
+@pytest.fixture
+def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_db: Any) -> Iterator[RunningEmulator]:
+    """A clean emulator and an Airflow connection ``domino_default`` to it (see :func:`connected`)."""
+    with connected(emulator, monkeypatch, api_key=API_KEY, model_token=MODEL_TOKEN) as emu:
+        yield emu
 
 
 def validate_every_response(monkeypatch: pytest.MonkeyPatch) -> None:

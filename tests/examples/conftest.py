@@ -8,7 +8,6 @@ every response the provider receives is validated against Domino's Public API 6.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -48,23 +47,10 @@ def emulator(request: pytest.FixtureRequest, projects_dir: Path) -> Iterator[Run
 @pytest.fixture
 def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_db: Any) -> Iterator[RunningEmulator]:
     """A clean emulator and the ``domino_default`` connection to it; task logs recorded (see ``dagutil``)."""
-    from dagutil import capture_task_log
-    from domino_env import validate_every_response
+    from domino_env import connected
 
-    emulator.reset()
-    emulator.clear_faults()
-    conn = {
-        "conn_type": "domino",
-        "host": emulator.base_url,
-        "password": API_KEY,
-        "extra": {"model_access_token": MODEL_TOKEN, "retry_backoff": 0.05, "max_retries": 4},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_DOMINO_DEFAULT", json.dumps(conn))
-    if emulator.dialect == "domino":
-        validate_every_response(monkeypatch)
-    stop = capture_task_log()
-    yield emulator
-    stop()
+    with connected(emulator, monkeypatch, api_key=API_KEY, model_token=MODEL_TOKEN) as emu:
+        yield emu
 
 
 @pytest.fixture
