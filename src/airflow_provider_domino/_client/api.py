@@ -41,9 +41,7 @@ class DominoApi:
         """One page of a list endpoint, as a list of items whatever the envelope."""
         shapes.positive_int("offset", offset, allow_zero=True)
         shapes.positive_int("limit", limit)
-        query = {**params, "offset": offset, "limit": limit}
-        if wire.ENDPOINTS[endpoint].pagination == "token":
-            query["maxResults"] = limit
+        query = wire.first_page_params(wire.ENDPOINTS[endpoint], {**params, "offset": offset, "limit": limit}, limit)
         request = self._request(endpoint, path_params, params=query)
         return self._send(request, lambda body: wire.page_items(body, request))
 

@@ -231,10 +231,9 @@ class DominoHook(_DominoHookBase):
         current ones and merges."""
         if not changes:
             raise DominoConfigError("changes", "name at least one field to update")
-        body = shapes.model_api_update_body({}, changes)  # refuses unknown fields before any request
+        shapes.model_api_update_body({}, changes)  # refuses unknown fields before any request
         current = self.get_model_api(model_api_id)
-        body = shapes.model_api_update_body(current, changes)
-        return self.put_model_api(model_api_id, body)
+        return self.put_model_api(model_api_id, shapes.model_api_update_body(current, changes))
 
     def create_model_api_version(
         self,
