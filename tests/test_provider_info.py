@@ -71,6 +71,14 @@ def test_provider_info_names_the_package_version_and_integration() -> None:
         assert {e["integration-name"] for e in info[section]} <= integration_names, section
 
 
+def test_config_section_declares_the_trigger_poll_gate_with_its_real_default() -> None:
+    from airflow_provider_domino.triggers import DEFAULT_MAX_CONCURRENT_POLLS
+
+    option = get_provider_info()["config"]["domino"]["options"]["trigger_max_concurrent_polls"]
+    assert option["type"] == "integer"
+    assert int(option["default"]) == DEFAULT_MAX_CONCURRENT_POLLS
+
+
 def test_installed_distribution_version_matches_the_package() -> None:
     from importlib.metadata import version
 

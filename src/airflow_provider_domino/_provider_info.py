@@ -70,4 +70,24 @@ PROVIDER_INFO: dict[str, Any] = {
         f"{_PACKAGE}.operators.links.DominoModelApiLink",
         f"{_PACKAGE}.operators.links.DominoJobLink",
     ],
+    "config": {
+        "domino": {
+            "description": "Options for the Domino provider.",
+            "options": {
+                "trigger_max_concurrent_polls": {
+                    "description": (
+                        "How many of the Domino triggers of one triggerer event loop, per connection, may open "
+                        "their HTTP client or poll Domino at the same moment; the others wait their turn, and "
+                        "a trigger waiting between polls takes no slot. Keeps a burst of triggers (a thousand "
+                        "deferred together) from blocking the triggerer's event loop. Raise it when Domino "
+                        "answers slowly and many triggers poll often.\n"
+                    ),
+                    "version_added": "0.1.0",
+                    "type": "integer",
+                    "example": "64",
+                    "default": "32",
+                }
+            },
+        }
+    },
 }

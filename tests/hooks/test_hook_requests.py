@@ -82,6 +82,29 @@ def test_user_agent_names_provider_airflow_and_python(hook: DominoHook, mocked: 
     assert "python/" in agent
 
 
+def test_the_user_agent_reads_package_metadata_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading Airflow's version parses its whole metadata file (milliseconds): a thousand trigger runs, one
+    # client each, must not pay it a thousand times.
+    from importlib import metadata
+
+    from airflow_provider_domino._client import transport
+
+    reads: list[str] = []
+    real_version = metadata.version
+
+    def counting_version(name: str) -> str:
+        reads.append(name)
+        return real_version(name)
+
+    monkeypatch.setattr(metadata, "version", counting_version)
+    transport.user_agent.cache_clear()
+    try:
+        agents = {transport.user_agent() for _ in range(3)}
+    finally:
+        transport.user_agent.cache_clear()
+    assert len(agents) == 1 and reads == ["apache-airflow"]
+
+
 def test_one_session_is_reused_for_every_request(hook: DominoHook, mocked: responses.RequestsMock) -> None:
     mocked.get(ANY_URL, json={"id": "ma-1"})
     session = hook.get_conn()

@@ -23,11 +23,15 @@ import requests
 
 from airflow_provider_domino._client import shapes, statuses
 from airflow_provider_domino._client.transport import AsyncTransport, SyncTransport
+from airflow_provider_domino.hooks.domino import DominoAsyncHook
 from airflow_provider_domino.triggers import (
+    DEFAULT_MAX_CONCURRENT_POLLS,
     AsyncPredictionTrigger,
     DeploymentTrigger,
     JobTrigger,
     ModelApiVersionTrigger,
+    max_concurrent_polls,
+    poll_gate,
 )
 from domino_env import api_requests
 from sensors.livedomino import (
@@ -299,6 +303,88 @@ def test_fifty_concurrent_triggers_never_block_the_event_loop(domino, hook, proj
     assert {r[0]["status"] for r in results} == {"success"}
     assert in_flight["peak"] > 1, "the triggers' requests overlapped"
     assert_one_client_closed(transports, runs=50)
+
+
+# --- the poll gate --------------------------------------------------------------------------------------
+
+GATE_OPTION = "AIRFLOW__DOMINO__TRIGGER_MAX_CONCURRENT_POLLS"
+
+
+def test_the_poll_gate_bounds_opening_and_polling_but_not_waiting(domino, hook, projects_dir, transports, monkeypatch):
+    monkeypatch.setenv(GATE_OPTION, "4")
+    gate = Gate(projects_dir)  # the build waits until the triggers have polled many times
+    model_api_id, version_id = create_model_api(hook, model_file=gate.model_file)
+    triggers = [
+        ModelApiVersionTrigger(model_api_id=model_api_id, version_id=version_id, carry={"n": n}, **FAST)
+        for n in range(30)
+    ]
+    busy = {"now": 0, "peak": 0}
+    polls = [0] * len(triggers)
+    enter, fetch = DominoAsyncHook.__aenter__, ModelApiVersionTrigger.fetch
+
+    async def counted(step: Any) -> Any:
+        busy["now"] += 1
+        busy["peak"] = max(busy["peak"], busy["now"])
+        try:
+            return await step
+        finally:
+            busy["now"] -= 1
+
+    async def counting_enter(self: DominoAsyncHook) -> DominoAsyncHook:
+        return await counted(enter(self))
+
+    async def counting_fetch(self: ModelApiVersionTrigger, hook: Any) -> Any:
+        polls[self.carry["n"]] += 1
+        return await counted(fetch(self, hook))
+
+    monkeypatch.setattr(DominoAsyncHook, "__aenter__", counting_enter)
+    monkeypatch.setattr(ModelApiVersionTrigger, "fetch", counting_fetch)
+
+    async def main() -> list[list[dict[str, Any]]]:
+        async def one(trigger: Any) -> list[dict[str, Any]]:
+            return [event.payload async for event in trigger.run()]
+
+        return await asyncio.gather(*(one(t) for t in triggers))
+
+    with gate.opens_after(domino, seen_gets(f"/versions/{version_id}", count=150)):
+        results = asyncio.run(main())
+
+    assert {r[0]["status"] for r in results} == {"success"} and [len(r) for r in results] == [1] * 30
+    assert 1 < busy["peak"] <= 4, f"at most 4 clients opening or polls in flight at once, saw {busy['peak']}"
+    # A trigger waiting for its next poll holds no slot: every trigger polled while the build was still going,
+    # not only the first four (which, holding their slots through their waits, would have starved the rest).
+    assert min(polls) >= 2, polls
+    assert_one_client_closed(transports, runs=30)
+
+
+def test_there_is_one_poll_gate_per_event_loop_and_connection(monkeypatch):
+    monkeypatch.setenv(GATE_OPTION, "3")
+
+    async def gates() -> tuple[asyncio.Semaphore, asyncio.Semaphore, asyncio.Semaphore]:
+        return poll_gate("domino_default"), poll_gate("domino_default"), poll_gate("domino_other")
+
+    first, again, other = asyncio.run(gates())
+    assert first is again and first is not other
+    (next_loop, _, _) = asyncio.run(gates())
+    assert next_loop is not first, "a gate belongs to one event loop"
+
+
+def test_the_poll_gate_size_comes_from_the_airflow_option(monkeypatch):
+    monkeypatch.delenv(GATE_OPTION, raising=False)
+    assert max_concurrent_polls() == DEFAULT_MAX_CONCURRENT_POLLS == 32
+    monkeypatch.setenv(GATE_OPTION, "7")
+    assert max_concurrent_polls() == 7
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "many", "2.5"])
+def test_a_bad_poll_gate_size_names_the_option_and_the_fix_before_any_request(domino, transports, monkeypatch, bad):
+    monkeypatch.setenv(GATE_OPTION, bad)
+    domino.clear_request_log()
+    trigger = AsyncPredictionTrigger(model_api_id=UNKNOWN, prediction_id=UNKNOWN, poll_interval=0.01)
+    with pytest.raises(ValueError, match=r"\[domino\] trigger_max_concurrent_polls must be a positive integer") as err:
+        events(trigger)
+    assert repr(bad) in str(err.value) and "unset it" in str(err.value)
+    assert api_requests(domino) == [] and transports["made"] == []
 
 
 # --- on_kill -------------------------------------------------------------------------------------------

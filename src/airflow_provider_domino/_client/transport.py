@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@functools.cache
 def user_agent() -> str:
+    """The User-Agent header, worked out once per process: reading a distribution's version parses its whole
+    metadata file (milliseconds for Airflow's), which every hook and trigger run would otherwise repeat."""
     try:
         airflow_version = metadata.version("apache-airflow")
     except metadata.PackageNotFoundError:  # pragma: no cover - the provider always runs with Airflow

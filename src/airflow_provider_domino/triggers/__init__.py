@@ -10,7 +10,9 @@ They serialize to plain data and rebuild from it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -29,6 +31,45 @@ __all__ = [
 ]
 
 _SECRET_KWARGS = frozenset({"access_token"})
+
+#: Default of the ``[domino] trigger_max_concurrent_polls`` Airflow option.
+DEFAULT_MAX_CONCURRENT_POLLS = 32
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = weakref.WeakKeyDictionary()
+
+
+def max_concurrent_polls() -> int:
+    """The ``[domino] trigger_max_concurrent_polls`` option (Airflow configuration), checked."""
+    from airflow.providers.common.compat.sdk import conf
+
+    raw = conf.get("domino", "trigger_max_concurrent_polls", fallback=str(DEFAULT_MAX_CONCURRENT_POLLS))
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1:
+        raise ValueError(
+            f"[domino] trigger_max_concurrent_polls must be a positive integer, got {raw!r}; "
+            f"unset it for the default ({DEFAULT_MAX_CONCURRENT_POLLS})"
+        )
+    return value
+
+
+def poll_gate(domino_conn_id: str) -> asyncio.Semaphore:
+    """The running event loop's gate for one connection: at most ``trigger_max_concurrent_polls`` of its
+    triggers open a client or poll at the same moment; the rest wait their turn (waiting between polls takes
+    no slot).
+
+    A thousand triggers deferred together would otherwise all become ready in the same loop iterations, and
+    one iteration would run all their steps (about a millisecond of CPU each) before any other trigger of the
+    triggerer got a turn: seconds of blocked loop. Through the gate an iteration carries at most a few dozen
+    such steps, and throughput stays what the CPU and the server allow.
+    """
+    loop = asyncio.get_running_loop()
+    gates = _GATES.setdefault(loop, {})
+    gate = gates.get(domino_conn_id)
+    if gate is None:
+        gate = gates[domino_conn_id] = asyncio.Semaphore(max_concurrent_polls())
+    return gate
 
 
 class DominoPollingTrigger(BaseTrigger):
@@ -100,10 +141,14 @@ class DominoPollingTrigger(BaseTrigger):
         what = f"{self.kind.replace('_', ' ')} {'/'.join(str(v) for v in self.ids.values())}"
         # Triggers deferred together would all poll in one event-loop turn; spread their first polls.
         await asyncio.sleep(random.uniform(0, min(self.poll_interval, 1.0)))
+        gate = poll_gate(self.domino_conn_id)
         try:
-            async with DominoAsyncHook(self.domino_conn_id) as hook:
+            async with contextlib.AsyncExitStack() as stack:
+                async with gate:
+                    hook = await stack.enter_async_context(DominoAsyncHook(self.domino_conn_id))
                 while True:
-                    current, payload = await self.fetch(hook)
+                    async with gate:
+                        current, payload = await self.fetch(hook)
                     if statuses.matches(current, self.target_statuses):
                         yield self._event("success", current, f"{what} is {current}", payload)
                         return
