@@ -113,7 +113,9 @@ async def run_triggers(spec: dict[str, Any]) -> dict[str, Any]:
         ids = [shapes_id(hook.submit_async_prediction(model_api_id, {"x": i})) for i in range(spec["submit"])]
         submit_seconds = time.perf_counter() - start
         hook.close()
+    gc_start = time.perf_counter()
     gc.collect()
+    gc_before = time.perf_counter() - gc_start  # a full collection of this process before any trigger runs
     loop = asyncio.get_running_loop()
     base_rss = rss_bytes()
     state = {"done": False, "max_stall": 0.0, "stalls_over": 0, "peak_rss": base_rss}
@@ -166,6 +168,7 @@ async def run_triggers(spec: dict[str, Any]) -> dict[str, Any]:
         "max_stall": state["max_stall"],
         "stalls_over": state["stalls_over"],
         "rss_growth": state["peak_rss"] - base_rss,
+        "gc_before": gc_before,
         "full_gcs": sum(1 for generation, _ in collections if generation == 2),
         "longest_gc": max((seconds for _, seconds in collections), default=0.0),
         "events": {payload["prediction_id"]: at for payload, at in results},
@@ -233,7 +236,10 @@ def describe(label: str, r: dict[str, Any]) -> None:
         f"RSS +{r['rss_growth'] / 2**20:6.1f} MiB ({r['rss_growth'] / r['n'] / 1024:5.1f} KiB/trigger)  "
         f"events {r['statuses']}"
     )
-    print(f"      {r['full_gcs']} full garbage collections, the longest collection {r['longest_gc'] * 1000:.0f} ms")
+    print(
+        f"      {r['full_gcs']} full garbage collections, the longest collection {r['longest_gc'] * 1000:.0f} ms "
+        f"(a full collection before the triggers started: {r['gc_before'] * 1000:.0f} ms)"
+    )
     if r.get("sample_error"):
         print(f"      first non-success event: {r['sample_error']}")
     if "latency" in r:
