@@ -267,13 +267,31 @@ def spy_on_blocking_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_fifty_concurrent_triggers_never_block_the_event_loop(domino, hook, projects_dir, transports, monkeypatch):
-    gate = Gate(projects_dir)  # every trigger polls a few times while the build waits
+def waiting_version_triggers(hook: Any, projects_dir: Any, count: int) -> tuple[Gate, str, list[Any]]:
+    """``count`` triggers (each carrying its number) on one new version whose build waits for the gate."""
+    gate = Gate(projects_dir)
     model_api_id, version_id = create_model_api(hook, model_file=gate.model_file)
     triggers = [
         ModelApiVersionTrigger(model_api_id=model_api_id, version_id=version_id, carry={"n": n}, **FAST)
-        for n in range(50)
+        for n in range(count)
     ]
+    return gate, version_id, triggers
+
+
+def run_together(triggers: list[Any]) -> list[list[dict[str, Any]]]:
+    """Run every trigger to its end as concurrent tasks of one event loop; each one's events."""
+
+    async def main() -> list[list[dict[str, Any]]]:
+        async def one(trigger: Any) -> list[dict[str, Any]]:
+            return [event.payload async for event in trigger.run()]
+
+        return await asyncio.gather(*(one(t) for t in triggers))
+
+    return asyncio.run(main())
+
+
+def test_fifty_concurrent_triggers_never_block_the_event_loop(domino, hook, projects_dir, transports, monkeypatch):
+    gate, version_id, triggers = waiting_version_triggers(hook, projects_dir, 50)  # each polls a few times
     in_flight = {"now": 0, "peak": 0}
     send = AsyncTransport.send
 
@@ -287,15 +305,9 @@ def test_fifty_concurrent_triggers_never_block_the_event_loop(domino, hook, proj
 
     monkeypatch.setattr(AsyncTransport, "send", counting_send)
 
-    async def main() -> list[list[dict[str, Any]]]:
-        async def one(trigger: Any) -> list[dict[str, Any]]:
-            return [event.payload async for event in trigger.run()]
-
-        return await asyncio.gather(*(one(t) for t in triggers))
-
     with gate.opens_after(domino, seen_gets(f"/versions/{version_id}", count=100)), monkeypatch.context() as mp:
         calls = spy_on_blocking_calls(mp)
-        results = asyncio.run(main())
+        results = run_together(triggers)
 
     assert calls == [], f"blocking calls on the event loop: {sorted(set(calls))}"
     assert [len(r) for r in results] == [1] * 50
@@ -312,12 +324,7 @@ GATE_OPTION = "AIRFLOW__DOMINO__TRIGGER_MAX_CONCURRENT_POLLS"
 
 def test_the_poll_gate_bounds_opening_and_polling_but_not_waiting(domino, hook, projects_dir, transports, monkeypatch):
     monkeypatch.setenv(GATE_OPTION, "4")
-    gate = Gate(projects_dir)  # the build waits until the triggers have polled many times
-    model_api_id, version_id = create_model_api(hook, model_file=gate.model_file)
-    triggers = [
-        ModelApiVersionTrigger(model_api_id=model_api_id, version_id=version_id, carry={"n": n}, **FAST)
-        for n in range(30)
-    ]
+    gate, version_id, triggers = waiting_version_triggers(hook, projects_dir, 30)
     busy = {"now": 0, "peak": 0}
     polls = [0] * len(triggers)
     enter, fetch = DominoAsyncHook.__aenter__, ModelApiVersionTrigger.fetch
@@ -340,14 +347,9 @@ def test_the_poll_gate_bounds_opening_and_polling_but_not_waiting(domino, hook, 
     monkeypatch.setattr(DominoAsyncHook, "__aenter__", counting_enter)
     monkeypatch.setattr(ModelApiVersionTrigger, "fetch", counting_fetch)
 
-    async def main() -> list[list[dict[str, Any]]]:
-        async def one(trigger: Any) -> list[dict[str, Any]]:
-            return [event.payload async for event in trigger.run()]
-
-        return await asyncio.gather(*(one(t) for t in triggers))
-
+    # The build finishes only after 150 polls: five for each trigger if the slots pass round fairly.
     with gate.opens_after(domino, seen_gets(f"/versions/{version_id}", count=150)):
-        results = asyncio.run(main())
+        results = run_together(triggers)
 
     assert {r[0]["status"] for r in results} == {"success"} and [len(r) for r in results] == [1] * 30
     assert 1 < busy["peak"] <= 4, f"at most 4 clients opening or polls in flight at once, saw {busy['peak']}"
