@@ -100,3 +100,19 @@ def test_check_targets_names_a_custom_field_and_the_kind() -> None:
         statuses.check_targets("async_prediction", ["Done"], field="success_statuses")
     assert str(caught.value).startswith("success_statuses:")
     assert "async prediction" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "pending_until", "now", "ended"),
+    [
+        ("STOPPED", {}, 100.0, True),  # a failure with no grace ends the wait
+        ("stopped", {"STOPPED": 160.0}, 100.0, False),  # inside the grace it is still pending (any case)
+        ("STOPPED", {"stopped": 160.0}, 160.0, True),  # the grace is over
+        ("FAILED", {"STOPPED": 160.0}, 100.0, True),  # the grace covers only the statuses it names
+        ("STARTING", {}, 100.0, False),  # pending statuses never end a wait
+        ("RUNNING", {"RUNNING": 0.0}, 100.0, False),  # nor do successes
+        (None, {}, 100.0, False),
+    ],
+)
+def test_ended_honours_a_grace_for_failure_statuses(status, pending_until, now, ended) -> None:
+    assert statuses.ended(statuses.DEPLOYMENT, status, pending_until, now) is ended

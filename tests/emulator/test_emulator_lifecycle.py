@@ -261,6 +261,34 @@ def test_deployment_create_start_stop_delete(seed_emu: RunningEmulator, session:
     assert unknown.status_code == 404 and "no-such-version" in unknown.json()["error"]
 
 
+def test_a_start_lag_keeps_a_started_deployment_stopped_for_a_moment(
+    seed_emu: RunningEmulator, session: requests.Session
+) -> None:
+    api_id = running_api(seed_emu, session, "predict")
+    version_id = session.get(f"{seed_emu.base_url}{MS}/modelApis/{api_id}/versions").json()[0]["id"]
+    base = f"{seed_emu.base_url}{MS}/modelDeployments"
+    created = session.post(base, json={"name": "lagging", "modelVersionId": version_id}).json()
+    dep = f"{base}/{created['id']}"
+    session.post(f"{dep}/stop")
+    wait_for(lambda: session.get(dep).json()["status"] == "STOPPED")
+    try:
+        assert seed_emu.set_start_lag(0.6)["startLagSeconds"] == 0.6
+        assert session.post(f"{dep}/start").json()["status"] == "STOPPED", "the start is not picked up yet"
+        wait_for(lambda: session.get(dep).json()["status"] == "RUNNING")
+        logs = [line["log"] for line in session.get(f"{dep}/logs/deployment").json()]
+        assert logs[-2:] == ["STARTING: start requested", "RUNNING"], logs
+    finally:
+        seed_emu.reset()
+    assert seed_emu.health()["startLagSeconds"] == 0.0, "reset restores the command line's value"
+
+
+@pytest.mark.parametrize("body", [{"startLagSeconds": -1}, {"startLagSeconds": "1"}, {"buildSeconds": 1}, []])
+def test_the_runtime_config_refuses_bad_settings_naming_them(seed_emu: RunningEmulator, body: object) -> None:
+    answer = requests.put(f"{seed_emu.base_url}/_emulator/config", json=body, timeout=5)
+    assert answer.status_code == 400
+    assert answer.json()["error"], answer.text
+
+
 def test_registry_with_spaces_and_slashes_in_names(seed_emu: RunningEmulator, session: requests.Session) -> None:
     reg = f"{seed_emu.base_url}/api/registeredmodels"
     for name in ("fraud classifier v1", "team/fraud model"):

@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import pytest
+from airflow.providers.common.compat.standard.operators import PythonOperator
 
 from airflow_provider_domino.operators.deployments import (
     CreateDeploymentOperator,
@@ -104,6 +105,36 @@ def test_start_without_waiting_returns_the_state_domino_reports(domino, run_dag)
     assert RESULTS["start"]["status"] == "STARTING"
 
 
+@pytest.mark.parametrize("deferrable", [False, True], ids=["worker", "deferred"])
+@pytest.mark.parametrize(("grace", "outcome"), [(60, "success"), (0, "failed")], ids=["grace", "no-grace"])
+def test_a_deployment_still_stopped_just_after_its_start_is_waited_for_within_the_grace(
+    domino, run_dag, capfd, deferrable, grace, outcome
+):
+    # A busy Domino applies a start request asynchronously: the deployment reports STOPPED for a moment.
+    dag = new_dag()
+    create = create_task(dag, deploy_task(dag).output["version_id"])
+    stop = StopDeploymentOperator(task_id="stop", deployment_id=create.output["deployment_id"], dag=dag, **FAST)
+    lag = PythonOperator(task_id="lag", python_callable=lambda: domino.set_start_lag(1.0), dag=dag)
+    start = StartDeploymentOperator(
+        task_id="start",
+        deployment_id=create.output["deployment_id"],
+        start_grace_seconds=grace,
+        deferrable=deferrable,
+        dag=dag,
+        **FAST,
+    )
+    create >> stop >> lag >> start
+    collector(dag, start, "start")
+
+    dag_run = run(run_dag, dag)
+
+    assert states(dag_run)["start"] == outcome, states(dag_run)
+    if outcome == "success":
+        assert RESULTS["start"]["status"] == "RUNNING"
+    else:
+        assert "ended STOPPED" in task_log(capfd)
+
+
 def test_a_lost_create_answer_is_found_by_its_marker_not_created_again(domino, run_dag):
     dag = new_dag()
     deploy = deploy_task(dag)
@@ -192,6 +223,8 @@ def test_deleting_a_missing_deployment(domino, run_dag, capfd, ignore_missing, s
         (StopDeploymentOperator, {"deployment_id": "a/b"}, "deployment_id"),
         (DeleteDeploymentOperator, {"deployment_id": ""}, "deployment_id"),
         (StartDeploymentOperator, {"deployment_id": "d-1", "poll_interval": 0}, "poll_interval"),
+        (StartDeploymentOperator, {"deployment_id": "d-1", "start_grace_seconds": -1}, "start_grace_seconds"),
+        (StartDeploymentOperator, {"deployment_id": "d-1", "start_grace_seconds": "soon"}, "start_grace_seconds"),
         (CreateDeploymentOperator, {"name": "churn-prod"}, "model_version_id"),
         (CreateDeploymentOperator, {"name": "", "model_version_id": "v-1"}, "name"),
         (CreateDeploymentOperator, {"name": "churn-prod", "model_version_id": "v-1", "replicas": 0}, "replicas"),

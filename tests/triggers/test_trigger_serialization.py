@@ -27,7 +27,9 @@ TRIGGERS = {
     ModelApiVersionTrigger: ModelApiVersionTrigger(
         model_api_id="api-1", version_id="ver-1", target_statuses=("Running", "Ready to run"), **COMMON
     ),
-    DeploymentTrigger: DeploymentTrigger(deployment_id="dep-1", target_statuses=("STOPPED",), **COMMON),
+    DeploymentTrigger: DeploymentTrigger(
+        deployment_id="dep-1", target_statuses=("RUNNING",), pending_until={"STOPPED": 1780000000.5}, **COMMON
+    ),
     AsyncPredictionTrigger: AsyncPredictionTrigger(
         model_api_id="api-1", prediction_id="pred-1", access_token="MTOK-secret-4d1e9a", **COMMON
     ),

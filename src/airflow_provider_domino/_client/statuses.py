@@ -7,7 +7,7 @@ this module; none of them compares status strings itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -152,3 +152,13 @@ def check_targets(kind: str, targets: Iterable[str], field: str = "target_status
             f"use one of {sorted(vocab.known)}",
         )
     return out
+
+
+def ended(vocab: Vocabulary, status: str | None, pending_until: Mapping[str, float], now: float) -> bool:
+    """Whether ``status`` is a failure that ends a wait. ``pending_until`` maps statuses to the wall-clock time
+    (epoch seconds) until which they still count as pending: right after a start request a deployment may
+    still report ``STOPPED`` for a moment, because Domino applies the request asynchronously."""
+    if not vocab.is_failure(status):
+        return False
+    until = {normalize(k): v for k, v in pending_until.items()}.get(normalize(status))
+    return until is None or now >= until

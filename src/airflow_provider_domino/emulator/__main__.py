@@ -30,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--deployment-seconds", type=float, help="time a deployment stays STARTING/STOPPING (default build-seconds/2)"
     )
+    p.add_argument(
+        "--start-lag-seconds",
+        type=float,
+        default=0.0,
+        help="time a started deployment still reports its old state (STOPPED), as a busy Domino may (default 0)",
+    )
     p.add_argument("--max-body-bytes", type=int, default=16 * 1024 * 1024, help="largest request body accepted")
     return p
 
@@ -42,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         parser().error(f"--faults: {exc}")
     if not os.path.isdir(args.projects):
         parser().error(f"--projects: {args.projects!r} is not a directory")
-    if args.build_seconds < 0 or args.model_timeout <= 0:
-        parser().error("--build-seconds must be >= 0 and --model-timeout > 0")
+    if args.build_seconds < 0 or args.model_timeout <= 0 or args.start_lag_seconds < 0:
+        parser().error("--build-seconds and --start-lag-seconds must be >= 0 and --model-timeout > 0")
     extra: list[str] = []
     api_key = args.api_key
     if not api_key:
@@ -67,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         model_timeout=args.model_timeout,
         job_queue_seconds=args.job_queue_seconds,
         deployment_seconds=args.deployment_seconds,
+        start_lag_seconds=args.start_lag_seconds,
         max_body_bytes=args.max_body_bytes,
     )
     from airflow_provider_domino.emulator.server import serve

@@ -69,6 +69,7 @@ class EmulatorApp:
         self.config = config
         self.domino = Domino(config)
         self.faults = FaultInjector(config.faults)
+        self._start_lag = config.start_lag_seconds  # what POST /_emulator/reset restores
         self.log: deque[JSON] = deque(maxlen=config.request_log_size)
         self._seq = 0
         self.started = time.time()
@@ -236,6 +237,9 @@ class EmulatorApp:
             return Response(200, self.health())
         if (method, name) == ("GET", "config"):
             return Response(200, self.health())
+        if (method, name) == ("PUT", "config"):
+            self._set_config(body)
+            return Response(200, self.health())
         if (method, name) == ("GET", "state"):
             return Response(200, {"dialect": self.config.dialect, **self.domino.dump()})
         if (method, name) == ("GET", "requests"):
@@ -254,6 +258,7 @@ class EmulatorApp:
             self.log.clear()
             self._seq = 0
             self.faults.configure(self.faults.settings)
+            self.config.start_lag_seconds = self._start_lag
             return Response(200, {"reset": True})
         if (method, name) == ("POST", "seed"):
             return Response(200, self._seed(body))
@@ -269,15 +274,22 @@ class EmulatorApp:
             "stateFile": self.config.state_file,
             "buildSeconds": self.config.build_seconds,
             "modelTimeout": self.config.model_timeout,
+            "startLagSeconds": self.config.start_lag_seconds,
         }
 
+    def _set_config(self, body: bytes) -> None:
+        """Change the settings a running emulator allows to change (today: ``startLagSeconds``)."""
+        values = json_object(body, "config settings")
+        unknown = sorted(set(values) - {"startLagSeconds"})
+        if unknown:
+            raise ApiError(400, f"unknown config setting {unknown[0]!r}; settable: 'startLagSeconds'")
+        lag = values.get("startLagSeconds", self.config.start_lag_seconds)
+        if isinstance(lag, bool) or not isinstance(lag, (int, float)) or lag < 0:
+            raise ApiError(400, "field 'startLagSeconds' must be a number >= 0")
+        self.config.start_lag_seconds = float(lag)
+
     def _set_faults(self, body: bytes) -> None:
-        try:
-            values = json.loads(body or b"{}")
-        except ValueError as exc:
-            raise ApiError(400, f"malformed JSON body: {exc}") from None
-        if not isinstance(values, dict):
-            raise ApiError(400, "fault settings must be a JSON object")
+        values = json_object(body, "fault settings")
         try:
             if isinstance(values.get("spec"), str):
                 settings = parse_fault_spec(values["spec"])
@@ -288,12 +300,7 @@ class EmulatorApp:
         self.faults.configure(settings)
 
     def _seed(self, body: bytes) -> JSON:
-        try:
-            values = json.loads(body or b"{}")
-        except ValueError as exc:
-            raise ApiError(400, f"malformed JSON body: {exc}") from None
-        if not isinstance(values, dict):
-            raise ApiError(400, "seed request must be a JSON object")
+        values = json_object(body, "seed request")
         count = values.get("modelApis", 0)
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1_000_000:
             raise ApiError(400, "field 'modelApis' must be an integer between 0 and 1000000")
@@ -308,6 +315,17 @@ class EmulatorApp:
             str(values.get("modelFunction", "predict")),
         )
         return {"created": len(ids), "firstId": ids[0] if ids else None, "lastId": ids[-1] if ids else None}
+
+
+def json_object(body: bytes, what: str) -> JSON:
+    """An introspection request's JSON object body (``{}`` when empty), or a 400 naming ``what``."""
+    try:
+        values = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise ApiError(400, f"malformed JSON body: {exc}") from None
+    if not isinstance(values, dict):
+        raise ApiError(400, f"{what} must be a JSON object")
+    return values
 
 
 def raise_too_large(size: int, limit: int) -> None:

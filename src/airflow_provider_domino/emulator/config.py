@@ -23,6 +23,7 @@ class EmulatorConfig:
     model_timeout: float = 60.0
     job_queue_seconds: float | None = None  # default: a quarter of build_seconds
     deployment_seconds: float | None = None  # default: half of build_seconds
+    start_lag_seconds: float = 0.0  # a started deployment keeps reporting its old state this long
     max_body_bytes: int = 16 * 1024 * 1024
     async_body_bytes: int = 10 * 1024
     request_log_size: int = 20000

@@ -1087,15 +1087,19 @@ class Domino:
 
     def deployment_state(self, deployment: JSON, now: float | None = None) -> str:
         now = time.time() if now is None else now
+        if now < deployment["changedAt"]:  # the change has not been picked up yet (start lag)
+            return str(deployment.get("before") or deployment["transition"])
         if now - deployment["changedAt"] < self.config.transition_seconds:
             return str(deployment["transition"])
         return str(deployment["desired"])
 
-    def _transition(self, deployment: JSON, desired: str, transition: str, note: str) -> None:
+    def _transition(self, deployment: JSON, desired: str, transition: str, note: str, lag: float = 0.0) -> None:
         now = time.time()
-        deployment.update(desired=desired, transition=transition, changedAt=now, updated=now)
-        deployment.setdefault("events", []).append([now, f"{transition}: {note}"])
-        deployment["events"].append([now + self.config.transition_seconds, f"{desired}"])
+        before = self.deployment_state(deployment, now) if "changedAt" in deployment else None
+        start = now + lag
+        deployment.update(desired=desired, transition=transition, changedAt=start, updated=now, before=before)
+        deployment.setdefault("events", []).append([start, f"{transition}: {note}"])
+        deployment["events"].append([start + self.config.transition_seconds, f"{desired}"])
         self.store.put("deployments", deployment["id"], deployment)
 
     def _parse_models(self, body: JSON) -> list[JSON]:
@@ -1265,7 +1269,7 @@ class Domino:
     async def start_deployment(self, req: Request) -> Response:
         deployment = self._live_deployment(req.params["deploymentId"])
         if deployment["desired"] != "RUNNING":
-            self._transition(deployment, "RUNNING", "STARTING", "start requested")
+            self._transition(deployment, "RUNNING", "STARTING", "start requested", lag=self.config.start_lag_seconds)
         return Response(200, self.render_deployment(deployment)) if self.seed else Response(204)
 
     async def stop_deployment(self, req: Request) -> Response:

@@ -236,6 +236,11 @@ class RunningEmulator:
     def clear_faults(self) -> dict[str, Any]:
         return self.set_faults({"rate": 0})
 
+    def set_start_lag(self, seconds: float) -> dict[str, Any]:
+        """How long a started deployment keeps reporting its old state (``--start-lag-seconds``); reset
+        restores the command line's value."""
+        return self._call("PUT", "config", {"startLagSeconds": seconds})  # type: ignore[no-any-return]
+
     def reset(self) -> None:
         self._call("POST", "reset", {})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cached_property
@@ -114,15 +114,23 @@ class DominoBaseOperator(BaseOperator):
         check_positive_number("poll_interval", self.poll_interval)
         check_positive_number("wait_timeout", self.wait_timeout)
 
-    def wait_for_status(self, fetch: Callable[[], str | None], kind: str, targets: tuple[str, ...], what: str) -> str:
-        """Poll ``fetch`` on this worker until its status is a target; fail on a failure status or timeout."""
+    def wait_for_status(
+        self,
+        fetch: Callable[[], str | None],
+        kind: str,
+        targets: tuple[str, ...],
+        what: str,
+        pending_until: Mapping[str, float] | None = None,
+    ) -> str:
+        """Poll ``fetch`` on this worker until its status is a target; fail on a failure status or timeout.
+        ``pending_until`` lets failure statuses count as pending until a time (see :func:`statuses.ended`)."""
         vocab = statuses.vocabulary(kind)
         deadline = time.monotonic() + float(self.wait_timeout)
         while True:
             current = fetch()
             if statuses.matches(current, targets):
                 return current or ""
-            if vocab.is_failure(current):
+            if statuses.ended(vocab, current, pending_until or {}, time.time()):
                 raise self.failed(current, what)
             if time.monotonic() >= deadline:
                 raise AirflowException(f"Timed out after {self.wait_timeout:g}s waiting for {what}; it is {current}")

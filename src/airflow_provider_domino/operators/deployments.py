@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_domino._client import shapes, statuses
-from airflow_provider_domino._client.errors import DominoNotFoundError, DominoOutcomeUnknownError
+from airflow_provider_domino._client.errors import DominoInputError, DominoNotFoundError, DominoOutcomeUnknownError
 from airflow_provider_domino._client.wire import check_id
 from airflow_provider_domino.operators._base import (
     DominoBaseOperator,
@@ -111,18 +112,32 @@ class _DeploymentStateOperator(DominoBaseOperator):
     template_fields: Sequence[str] = ("deployment_id",)
     action = ""
     target = ""
+    #: A failure status the deployment may still report for a moment after the request, which Domino
+    #: applies asynchronously (start answers 204), and the argument that sets how long that is tolerated.
+    lagging_status = ""
+    grace_field = ""
 
-    def __init__(self, *, deployment_id: str, wait: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, deployment_id: str, wait: bool = True, grace_seconds: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deployment_id = deployment_id
         self.wait = wait
+        self.grace_seconds = grace_seconds
 
     def execute(self, context: Any) -> dict[str, Any]:
         with refused_input():
             check_id("deployment_id", self.deployment_id)
             self.check_wait_settings()
+            grace = self.grace_seconds
+            if self.grace_field and (isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0):
+                raise DominoInputError(
+                    self.grace_field,
+                    f"must be a number of seconds >= 0, got {grace!r}",
+                    f"use 0 to fail as soon as the deployment reports {self.lagging_status}",
+                )
+        asked_at = time.time()
         getattr(self.hook, f"{self.action}_deployment")(self.deployment_id)
         self.log.info("Asked Domino to %s deployment %s", self.action, self.deployment_id)
+        pending_until = {self.lagging_status: asked_at + float(grace)} if self.lagging_status and grace else {}
 
         def fetch() -> str | None:
             return shapes.deployment_status(self.hook.get_deployment(self.deployment_id))
@@ -138,10 +153,13 @@ class _DeploymentStateOperator(DominoBaseOperator):
                     domino_conn_id=self.domino_conn_id,
                     poll_interval=self.poll_interval,
                     target_statuses=(self.target,),
+                    pending_until=pending_until,
                     deployment_id=self.deployment_id,
                 )
             )
-        status = self.wait_for_status(fetch, "deployment", (self.target,), f"deployment {self.deployment_id}")
+        status = self.wait_for_status(
+            fetch, "deployment", (self.target,), f"deployment {self.deployment_id}", pending_until=pending_until
+        )
         return {"deployment_id": self.deployment_id, "status": status}
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -154,6 +172,10 @@ class StartDeploymentOperator(_DeploymentStateOperator):
 
     Returns ``{"deployment_id", "status"}``.
 
+    :param start_grace_seconds: Domino applies a start request asynchronously (it answers 204), so the
+        deployment may still report ``STOPPED`` for a moment afterwards. For this long after the request,
+        ``STOPPED`` counts as not started yet; after it, as a failure. Default 60; 0 fails at once.
+
     .. code-block:: python
 
         StartDeploymentOperator(task_id="start", deployment_id="{{ ti.xcom_pull('create_deployment')['deployment_id'] }}")
@@ -161,9 +183,16 @@ class StartDeploymentOperator(_DeploymentStateOperator):
 
     action = "start"
     target = "RUNNING"
+    lagging_status = "STOPPED"
+    grace_field = "start_grace_seconds"
 
-    def __init__(self, *, deployment_id: str, wait_for_running: bool = True, **kwargs: Any) -> None:
-        super().__init__(deployment_id=deployment_id, wait=wait_for_running, **kwargs)
+    def __init__(
+        self, *, deployment_id: str, wait_for_running: bool = True, start_grace_seconds: float = 60.0, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            deployment_id=deployment_id, wait=wait_for_running, grace_seconds=start_grace_seconds, **kwargs
+        )
+        self.start_grace_seconds = start_grace_seconds
 
     def on_kill(self) -> None:
         """Stopping a half-started deployment would be surprising; it is left as it is."""

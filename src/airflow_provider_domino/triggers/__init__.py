@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -90,9 +91,13 @@ class DominoPollingTrigger(BaseTrigger):
         poll_interval: float = 10.0,
         target_statuses: Sequence[str] | None = None,
         carry: dict[str, Any] | None = None,
+        pending_until: dict[str, float] | None = None,
         **ids: Any,
     ) -> None:
         super().__init__()
+        #: Failure statuses that still count as pending until a wall-clock time (epoch seconds), e.g.
+        #: ``{"STOPPED": t}`` right after a start request (see :func:`statuses.ended`).
+        self.pending_until = {str(k): float(v) for k, v in (pending_until or {}).items()}
         #: Plain data the deferring task needs back; echoed in the event (``event["carry"]``).
         self.carry = dict(carry or {})
         missing = [f for f in self.id_fields if not ids.get(f)]
@@ -111,6 +116,7 @@ class DominoPollingTrigger(BaseTrigger):
             "poll_interval": self.poll_interval,
             "target_statuses": list(self.target_statuses),
             "carry": self.carry,
+            "pending_until": self.pending_until,
             **self.ids,
             **self.extra,
         }
@@ -152,7 +158,7 @@ class DominoPollingTrigger(BaseTrigger):
                     if statuses.matches(current, self.target_statuses):
                         yield self._event("success", current, f"{what} is {current}", payload)
                         return
-                    if vocab.is_failure(current):
+                    if statuses.ended(vocab, current, self.pending_until, time.time()):
                         yield self._event("failure", current, f"{what} ended {current}", payload)
                         return
                     self.log.info("%s is %s; checking again in %gs", what, current, self.poll_interval)
