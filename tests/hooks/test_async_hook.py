@@ -16,6 +16,7 @@ from airflow_provider_domino._client.errors import (
     DominoConfigError,
     DominoConnectionError,
     DominoInputError,
+    DominoNotFoundError,
     DominoOutcomeUnknownError,
     DominoServerError,
     DominoValidationError,
@@ -112,6 +113,43 @@ def test_async_bearer_and_token_file_credentials(set_connection, waits, router, 
     headers = [c.headers for c in calls(router)]
     assert headers[0]["authorization"] == f"Bearer {KEY}" and "x-domino-api-key" not in headers[0]
     assert [h["authorization"] for h in headers[1:]] == ["Bearer ASYNC-TOKEN-1", "Bearer ASYNC-TOKEN-2"]
+
+
+def test_the_token_file_is_read_off_the_event_loop_and_its_token_masked(
+    set_connection, waits, router, tmp_path, monkeypatch
+) -> None:
+    from airflow_provider_domino._client import config
+    from airflow_provider_domino.hooks import domino as hook_module
+
+    echo = {"message": "no Model API ma-2 for caller OFF-LOOP-TOKEN-7d2"}  # a server echoing the credential
+    router.route(path__regex=r".*/ma-2$").mock(return_value=httpx.Response(404, json=echo))
+    router.route().mock(return_value=httpx.Response(200, json={}))
+    token = tmp_path / "token"
+    token.write_text("OFF-LOOP-TOKEN-7d2\n")
+    conn = set_connection("file_conn_threads", password=None, extra={"token_file": str(token)})
+    reads: list[bool] = []  # for each read of the file: was it on the event loop's thread?
+    real_read = config.read_token_file
+
+    def recording_read(path: str) -> str:
+        try:
+            asyncio.get_running_loop()
+            reads.append(True)
+        except RuntimeError:
+            reads.append(False)
+        return real_read(path)
+
+    monkeypatch.setattr(config, "read_token_file", recording_read)
+    masked: list[str] = []
+    monkeypatch.setattr(hook_module, "_mask_from_event_loop", masked.append)
+
+    run(conn, lambda h: h.get_model_api("ma-1"))
+    with pytest.raises(DominoNotFoundError) as missing:
+        run(conn, lambda h: h.get_model_api("ma-2"))
+
+    assert [c.headers["authorization"] for c in calls(router)] == ["Bearer OFF-LOOP-TOKEN-7d2"] * 2
+    assert "OFF-LOOP-TOKEN-7d2" not in str(missing.value) and "ma-2" in str(missing.value)
+    assert len(reads) >= 2 and not any(reads), f"the token file was read on the event loop: {reads}"
+    assert "OFF-LOOP-TOKEN-7d2" in masked, "the token read in the thread was still handed to the masker"
 
 
 def test_async_hook_without_connection_names_it(waits, router) -> None:
