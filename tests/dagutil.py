@@ -52,6 +52,26 @@ def run(run_dag: Callable[..., Any], dag: DAG, *, logical_date: datetime.datetim
     return run_dag(dag, **kwargs)
 
 
+def worker_lost_on_first_try(cls: type, method: str = "execute", *, after: bool = True) -> type:
+    """A subclass of operator ``cls`` whose first try dies in ``method`` as a crashed worker would: once
+    ``method`` has done its work (``after=True``: what it created exists) or before it (a wait cut short).
+    ``method`` takes the task context as its last argument or as ``context=`` (``execute``, ``submit_job``,
+    ``poll_until_complete``)."""
+
+    def dying(self: Any, *args: Any, **kwargs: Any) -> Any:
+        context = kwargs["context"] if "context" in kwargs else args[-1]
+        first = context["ti"].try_number == 1
+        if first and not after:
+            raise RuntimeError(f"worker lost during {method}")
+        result = getattr(super(subclass, self), method)(*args, **kwargs)
+        if first:
+            raise RuntimeError(f"worker lost after {method}")
+        return result
+
+    subclass = type(f"WorkerLost{cls.__name__}", (cls,), {method: dying, "__module__": cls.__module__})
+    return subclass
+
+
 def task_log(capfd: Any) -> str:
     """What the tasks logged: Airflow 3's task logger writes to the process's stdout and stderr; Airflow
     2's goes through the ``airflow.task`` logger, which :data:`TASK_LOG` (installed by :func:`capture_task_log`)

@@ -12,17 +12,17 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from exampleutil import EXAMPLE_DAGS, PROJECT_ID
 
-from airflow_provider_domino.emulator import RunningEmulator, run_emulator
+from airflow_provider_domino.emulator import RunningEmulator
+from domino_env import domino, emulator
 
-API_KEY = "KEY-examples-61b0d7"
-MODEL_TOKEN = "MTOK-examples-2c94ae"
+# The shared emulator (one per dialect) and connection fixtures, serving this folder's own projects_dir.
+__all__ = ["domino", "emulator"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,23 +34,6 @@ def projects_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("example-projects")
     shutil.copytree(EXAMPLE_DAGS / "project", root / PROJECT_ID, ignore=shutil.ignore_patterns("__pycache__", "*.json"))
     return root
-
-
-@pytest.fixture(scope="module", params=["seed", "domino"])
-def emulator(request: pytest.FixtureRequest, projects_dir: Path) -> Iterator[RunningEmulator]:
-    with run_emulator(
-        str(projects_dir), dialect=request.param, api_key=API_KEY, model_token=MODEL_TOKEN, build_seconds=0.3
-    ) as emu:
-        yield emu
-
-
-@pytest.fixture
-def domino(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, airflow_db: Any) -> Iterator[RunningEmulator]:
-    """A clean emulator and the ``domino_default`` connection to it; task logs recorded (see ``dagutil``)."""
-    from domino_env import connected
-
-    with connected(emulator, monkeypatch, api_key=API_KEY, model_token=MODEL_TOKEN) as emu:
-        yield emu
 
 
 @pytest.fixture

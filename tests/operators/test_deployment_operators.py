@@ -15,7 +15,7 @@ from airflow_provider_domino.operators.deployments import (
     StopDeploymentOperator,
 )
 from airflow_provider_domino.operators.model_apis import DeployModelApiOperator
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries, worker_lost_on_first_try
 from domino_env import api_requests, live
 
 FAST = {"poll_interval": 0.2, "wait_timeout": 60}
@@ -152,21 +152,15 @@ def test_a_lost_create_answer_is_found_by_its_marker_not_created_again(domino, r
     assert RESULTS["create"]["deployment_id"] == deployment["id"]
 
 
-class FailAfterCreate(CreateDeploymentOperator):
-    """Fails its first try after the deployment is created, as a worker crash would."""
-
-    def execute(self, context: Any) -> Any:
-        result = super().execute(context)
-        if context["ti"].try_number == 1:
-            raise RuntimeError("worker lost after the create")
-        return result
-
-
 def test_a_task_retried_after_its_create_reuses_the_deployment(domino, run_dag):
     dag = new_dag()
     deploy = deploy_task(dag)
     create = create_task(
-        dag, deploy.output["version_id"], cls=FailAfterCreate, retries=1, retry_delay=datetime.timedelta(0)
+        dag,
+        deploy.output["version_id"],
+        cls=worker_lost_on_first_try(CreateDeploymentOperator),
+        retries=1,
+        retry_delay=datetime.timedelta(0),
     )
     collector(dag, create, "create")
 

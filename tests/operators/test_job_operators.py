@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_domino.operators.jobs import RunJobOperator
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries, worker_lost_on_first_try
 from domino_env import api_requests
 
 FAST = {"poll_interval": 0.2, "wait_timeout": 60}
@@ -116,19 +116,19 @@ def test_a_failing_job_fails_the_task_once_with_its_log_tail(domino, run_dag, ch
     assert "loss is NaN" in text
 
 
-class FailAfterStart(RunJobOperator):
-    """Fails its first try right after the job started, before the job id is stored (a worker crash)."""
-
-    def submit_job(self, context: Any) -> str:
-        job_id = super().submit_job(context)
-        if context["ti"].try_number == 1:
-            raise RuntimeError("worker lost after starting the job")
-        return job_id
-
-
 def test_a_task_retried_after_its_job_started_carries_on_with_that_job(domino, run_dag, churn, capfd):
+    # The first try dies right after starting the job, before ResumableJobMixin stored its id.
     dag = new_dag()
-    collector(dag, job_task(dag, cls=FailAfterStart, retries=1, retry_delay=datetime.timedelta(0)), "train")
+    collector(
+        dag,
+        job_task(
+            dag,
+            cls=worker_lost_on_first_try(RunJobOperator, "submit_job"),
+            retries=1,
+            retry_delay=datetime.timedelta(0),
+        ),
+        "train",
+    )
 
     dag_run = run(run_dag, dag)
 
@@ -140,19 +140,14 @@ def test_a_task_retried_after_its_job_started_carries_on_with_that_job(domino, r
     assert RESULTS["train"] == {"job_id": job["id"], "status": "Succeeded"}
 
 
-class FailWhileWaiting(RunJobOperator):
-    """Fails its first try while the job runs (its id already stored by ``ResumableJobMixin``)."""
-
-    def poll_until_complete(self, external_id: Any, context: Any) -> None:
-        if context["ti"].try_number == 1:
-            raise RuntimeError("worker lost while waiting for the job")
-        super().poll_until_complete(external_id, context)
-
-
 def test_a_retry_reconnects_to_the_job_still_running_and_returns_its_ids(domino, run_dag, churn, capfd):
     dag = new_dag()
     task = job_task(
-        dag, cls=FailWhileWaiting, command="python medium_train.py", retries=1, retry_delay=datetime.timedelta(0)
+        dag,
+        cls=worker_lost_on_first_try(RunJobOperator, "poll_until_complete", after=False),  # job id already stored
+        command="python medium_train.py",
+        retries=1,
+        retry_delay=datetime.timedelta(0),
     )
     collector(dag, task, "train")
     link_collector(dag, task)

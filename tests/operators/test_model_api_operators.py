@@ -14,7 +14,7 @@ from airflow_provider_domino.operators.model_apis import (
     UpdateModelApiOperator,
 )
 from airflow_provider_domino.operators.predictions import PredictOperator
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries, worker_lost_on_first_try
 from domino_env import api_requests, live
 
 FAST = {"poll_interval": 0.2, "wait_timeout": 60}
@@ -150,19 +150,10 @@ def test_a_lost_version_create_is_found_by_its_marker_not_created_again(domino, 
     assert RESULTS["version"]["version_id"] in {v["id"] for v in versions}
 
 
-class FailAfterCreate(DeployModelApiOperator):
-    """Fails its first try after the Model API is created, as a worker crash would."""
-
-    def execute(self, context: Any) -> Any:
-        result = super().execute(context)
-        if context["ti"].try_number == 1:
-            raise RuntimeError("worker lost after the create")
-        return result
-
-
-def test_a_task_retried_after_its_create_reuses_what_the_first_try_made(domino, run_dag):
+def run_deploy_retried_once(run_dag: Any, cls: type) -> None:
+    """Run a ``cls`` deploy task allowed one retry; its second try must succeed."""
     dag = new_dag()
-    task = FailAfterCreate(
+    task = cls(
         task_id="deploy",
         dag=dag,
         project_id="churn",
@@ -178,6 +169,10 @@ def test_a_task_retried_after_its_create_reuses_what_the_first_try_made(domino, 
     dag_run = run(run_dag, dag)
     assert states(dag_run)["deploy"] == "success"
     assert tries(dag_run)["deploy"] == 2
+
+
+def test_a_task_retried_after_its_create_reuses_what_the_first_try_made(domino, run_dag):
+    run_deploy_retried_once(run_dag, worker_lost_on_first_try(DeployModelApiOperator))
     state = domino.state()
     assert len(live(state["modelApis"])) == 1
     assert len(state["versions"]) == 1
@@ -240,33 +235,10 @@ def test_bad_arguments_fail_before_any_request_naming_the_argument(domino, run_d
     assert api_requests(domino) == []
 
 
-class FailWhileWaiting(DeployModelApiOperator):
-    """Loses its worker while the build runs on the first try (the version exists, the wait was cut)."""
-
-    def poll_until_complete(self, external_id: Any, context: Any) -> None:
-        if context["ti"].try_number == 1:
-            raise RuntimeError("worker lost while waiting for the build")
-        super().poll_until_complete(external_id, context)
-
-
 def test_a_try_cut_during_the_build_wait_reconnects_to_the_same_version(domino, run_dag):
-    dag = new_dag()
-    task = FailWhileWaiting(
-        task_id="deploy",
-        dag=dag,
-        project_id="churn",
-        name="churn-model",
-        model_file="model.py",
-        model_function="predict",
-        environment_id="env-1",
-        retries=1,
-        retry_delay=datetime.timedelta(0),
-        **FAST,
+    run_deploy_retried_once(
+        run_dag, worker_lost_on_first_try(DeployModelApiOperator, "poll_until_complete", after=False)
     )
-    collector(dag, task, "deploy")
-    dag_run = run(run_dag, dag)
-    assert states(dag_run)["deploy"] == "success"
-    assert tries(dag_run)["deploy"] == 2
     state = domino.state()
     assert len(state["versions"]) == 1
     out = RESULTS["deploy"]

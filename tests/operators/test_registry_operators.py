@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_domino.operators.registry import CreateRegisteredModelVersionOperator, RegisterModelOperator
-from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries
+from dagutil import RESULTS, collector, new_dag, run, states, task_log, tries, worker_lost_on_first_try
 from domino_env import api_requests
 
 MODEL = "churn classifier"
@@ -107,19 +107,15 @@ def test_adding_a_version_to_a_model_that_is_not_registered_fails(domino, run_da
     assert registered(domino) == []
 
 
-class FailAfterRegister(RegisterModelOperator):
-    """Fails its first try after the model is registered, as a worker crash would."""
-
-    def execute(self, context: Any) -> Any:
-        result = super().execute(context)
-        if context["ti"].try_number == 1:
-            raise RuntimeError("worker lost after registering")
-        return result
-
-
 def test_a_task_retried_after_registering_reuses_the_version_it_registered(domino, run_dag):
     dag = new_dag()
-    collector(dag, register_task(dag, cls=FailAfterRegister, retries=1, retry_delay=datetime.timedelta(0)), "register")
+    collector(
+        dag,
+        register_task(
+            dag, cls=worker_lost_on_first_try(RegisterModelOperator), retries=1, retry_delay=datetime.timedelta(0)
+        ),
+        "register",
+    )
 
     dag_run = run(run_dag, dag)
 
@@ -130,18 +126,10 @@ def test_a_task_retried_after_registering_reuses_the_version_it_registered(domin
     assert RESULTS["register"] == {"model_name": MODEL, "model_version": 1}
 
 
-class FailAfterVersion(CreateRegisteredModelVersionOperator):
-    def execute(self, context: Any) -> Any:
-        result = super().execute(context)
-        if context["ti"].try_number == 1:
-            raise RuntimeError("worker lost after adding the version")
-        return result
-
-
 def test_a_task_retried_after_adding_a_version_reuses_that_version(domino, run_dag):
     dag = new_dag()
     register = register_task(dag)
-    version = FailAfterVersion(
+    version = worker_lost_on_first_try(CreateRegisteredModelVersionOperator)(
         task_id="version",
         model_name=MODEL,
         experiment_run_id="run-2",
