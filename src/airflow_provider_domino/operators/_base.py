@@ -68,9 +68,10 @@ def check_choice(field: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
-def check_positive_number(field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise DominoInputError(field, f"must be a positive number of seconds, got {value!r}")
+def check_positive_number(field: str, value: Any, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (value == 0 and not allow_zero):
+        wanted = "a number of seconds >= 0" if allow_zero else "a positive number of seconds"
+        raise DominoInputError(field, f"must be {wanted}, got {value!r}")
     return float(value)
 
 

@@ -9,10 +9,11 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_domino._client import shapes, statuses
-from airflow_provider_domino._client.errors import DominoInputError, DominoNotFoundError, DominoOutcomeUnknownError
+from airflow_provider_domino._client.errors import DominoNotFoundError, DominoOutcomeUnknownError
 from airflow_provider_domino._client.wire import check_id
 from airflow_provider_domino.operators._base import (
     DominoBaseOperator,
+    check_positive_number,
     has_marker,
     refused_input,
     task_marker,
@@ -113,39 +114,37 @@ class _DeploymentStateOperator(DominoBaseOperator):
     action = ""
     target = ""
     #: A failure status the deployment may still report for a moment after the request, which Domino
-    #: applies asynchronously (start answers 204), and the argument that sets how long that is tolerated.
+    #: applies asynchronously (start answers 204); :meth:`grace_seconds` says for how long.
     lagging_status = ""
-    grace_field = ""
 
-    def __init__(self, *, deployment_id: str, wait: bool = True, grace_seconds: float = 0.0, **kwargs: Any) -> None:
+    def __init__(self, *, deployment_id: str, wait: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deployment_id = deployment_id
         self.wait = wait
-        self.grace_seconds = grace_seconds
+
+    def grace_seconds(self) -> float:
+        """How long after the request :attr:`lagging_status` still counts as pending (its argument checked)."""
+        return 0.0
 
     def execute(self, context: Any) -> dict[str, Any]:
         with refused_input():
             check_id("deployment_id", self.deployment_id)
             self.check_wait_settings()
-            grace = self.grace_seconds
-            if self.grace_field and (isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0):
-                raise DominoInputError(
-                    self.grace_field,
-                    f"must be a number of seconds >= 0, got {grace!r}",
-                    f"use 0 to fail as soon as the deployment reports {self.lagging_status}",
-                )
+            grace = self.grace_seconds()
         asked_at = time.time()
         getattr(self.hook, f"{self.action}_deployment")(self.deployment_id)
         self.log.info("Asked Domino to %s deployment %s", self.action, self.deployment_id)
-        pending_until = {self.lagging_status: asked_at + float(grace)} if self.lagging_status and grace else {}
+        pending_until = {self.lagging_status: asked_at + grace} if grace else {}
 
         def fetch() -> str | None:
             return shapes.deployment_status(self.hook.get_deployment(self.deployment_id))
 
-        current = fetch()
-        if not self.wait or statuses.matches(current, (self.target,)):
-            return {"deployment_id": self.deployment_id, "status": current}
+        if not self.wait:
+            return {"deployment_id": self.deployment_id, "status": fetch()}
         if self.deferrable:
+            current = fetch()
+            if statuses.matches(current, (self.target,)):
+                return {"deployment_id": self.deployment_id, "status": current}
             from airflow_provider_domino.triggers import DeploymentTrigger
 
             self.defer_to(
@@ -184,15 +183,15 @@ class StartDeploymentOperator(_DeploymentStateOperator):
     action = "start"
     target = "RUNNING"
     lagging_status = "STOPPED"
-    grace_field = "start_grace_seconds"
 
     def __init__(
         self, *, deployment_id: str, wait_for_running: bool = True, start_grace_seconds: float = 60.0, **kwargs: Any
     ) -> None:
-        super().__init__(
-            deployment_id=deployment_id, wait=wait_for_running, grace_seconds=start_grace_seconds, **kwargs
-        )
+        super().__init__(deployment_id=deployment_id, wait=wait_for_running, **kwargs)
         self.start_grace_seconds = start_grace_seconds
+
+    def grace_seconds(self) -> float:
+        return check_positive_number("start_grace_seconds", self.start_grace_seconds, allow_zero=True)
 
     def on_kill(self) -> None:
         """Stopping a half-started deployment would be surprising; it is left as it is."""
