@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,6 +99,14 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """Every credential the client may send, for scrubbing messages and masking logs."""
         return tuple(s for s in (self.auth.current_secret(), self.model_access_token) if s)
+
+    def with_token(self, token: str) -> Settings:
+        """These settings for one request when the credential is a token file: ``token`` (just read from it)
+        as a bearer token, so the request's headers and the scrubbing of its error text use the same token
+        and the file is read once per attempt. The token is reported to ``on_secret``."""
+        if self.auth.on_secret is not None:
+            self.auth.on_secret(token)
+        return replace(self, auth=replace(self.auth, kind="bearer", secret=token, token_file=None))
 
 
 def normalize_base_url(host: str | None, port: int | None = None, *, field_name: str = "host") -> str:

@@ -6,6 +6,7 @@ Each only sends a :class:`~.wire.Request`, turns its library's exceptions into a
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import platform
@@ -17,7 +18,7 @@ import requests
 import tenacity
 
 from airflow_provider_domino import __version__
-from airflow_provider_domino._client import wire
+from airflow_provider_domino._client import config, wire
 from airflow_provider_domino._client.retry import retry_kwargs
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class SyncTransport:
 
     def _once(self, request: wire.Request) -> Any:
         s = self.settings
+        if s.auth.kind == "token_file":  # re-read for every attempt: Domino refreshes it
+            s = s.with_token(config.read_token_file(s.auth.token_file or ""))
         try:
             response = self.session.request(
                 request.method,
@@ -147,25 +150,10 @@ class AsyncTransport:
                 return await self._once(request)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _settings_for(self, request: wire.Request) -> Settings:
-        """The settings to send ``request`` with. A token file (re-read for every request: Domino refreshes
-        it) is read in a worker thread, not on the event loop, into a bearer snapshot that both the headers
-        and the scrubbing of any error text use; the token is reported to ``on_secret`` from the loop."""
-        s = self.settings
-        if s.auth.kind != "token_file":
-            return s
-        import asyncio
-        import dataclasses
-
-        from airflow_provider_domino._client import config
-
-        token = await asyncio.to_thread(config.read_token_file, s.auth.token_file or "")
-        if s.auth.on_secret is not None:
-            s.auth.on_secret(token)
-        return dataclasses.replace(s, auth=dataclasses.replace(s.auth, kind="bearer", secret=token, token_file=None))
-
     async def _once(self, request: wire.Request) -> Any:
-        s, httpx = await self._settings_for(request), self._httpx
+        s, httpx = self.settings, self._httpx
+        if s.auth.kind == "token_file":  # re-read for every attempt (Domino refreshes it), off the event loop
+            s = s.with_token(await asyncio.to_thread(config.read_token_file, s.auth.token_file or ""))
         try:
             response = await self.client.request(
                 request.method,
