@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import secrets
 import socket
@@ -28,7 +27,15 @@ from airflow_provider_domino.emulator.faults import (
     parse_fault_spec,
     settings_from_mapping,
 )
-from airflow_provider_domino.emulator.http import JSON, ApiError, Request, Response, error_body, parse_query
+from airflow_provider_domino.emulator.http import (
+    JSON,
+    ApiError,
+    Request,
+    Response,
+    error_body,
+    json_object,
+    parse_query,
+)
 from airflow_provider_domino.emulator.service import Domino
 
 Scope = MutableMapping[str, Any]
@@ -279,7 +286,7 @@ class EmulatorApp:
 
     def _set_config(self, body: bytes) -> None:
         """Change the settings a running emulator allows to change (today: ``startLagSeconds``)."""
-        values = json_object(body, "config settings")
+        values = json_object(body or b"{}", "config settings")
         unknown = sorted(set(values) - {"startLagSeconds"})
         if unknown:
             raise ApiError(400, f"unknown config setting {unknown[0]!r}; settable: 'startLagSeconds'")
@@ -289,7 +296,7 @@ class EmulatorApp:
         self.config.start_lag_seconds = float(lag)
 
     def _set_faults(self, body: bytes) -> None:
-        values = json_object(body, "fault settings")
+        values = json_object(body or b"{}", "fault settings")
         try:
             if isinstance(values.get("spec"), str):
                 settings = parse_fault_spec(values["spec"])
@@ -300,7 +307,7 @@ class EmulatorApp:
         self.faults.configure(settings)
 
     def _seed(self, body: bytes) -> JSON:
-        values = json_object(body, "seed request")
+        values = json_object(body or b"{}", "seed request")
         count = values.get("modelApis", 0)
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1_000_000:
             raise ApiError(400, "field 'modelApis' must be an integer between 0 and 1000000")
@@ -315,17 +322,6 @@ class EmulatorApp:
             str(values.get("modelFunction", "predict")),
         )
         return {"created": len(ids), "firstId": ids[0] if ids else None, "lastId": ids[-1] if ids else None}
-
-
-def json_object(body: bytes, what: str) -> JSON:
-    """An introspection request's JSON object body (``{}`` when empty), or a 400 naming ``what``."""
-    try:
-        values = json.loads(body or b"{}")
-    except ValueError as exc:
-        raise ApiError(400, f"malformed JSON body: {exc}") from None
-    if not isinstance(values, dict):
-        raise ApiError(400, f"{what} must be a JSON object")
-    return values
 
 
 def raise_too_large(size: int, limit: int) -> None:

@@ -30,6 +30,19 @@ def error_body(status: int, message: str, request_id: str) -> JSON:
     return {"error": message}
 
 
+def json_object(body: bytes, what: str = "request body") -> JSON:
+    """``body`` as a JSON object, or a 400 that says what is wrong with it (naming ``what``)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"malformed JSON body: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed JSON body: nested too deeply") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, f"{what} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
 @dataclass
 class Response:
     status: int = 200
@@ -62,19 +75,8 @@ class Request:
         if self._json is None:
             if not self.body.strip():
                 raise ApiError(400, "request body is required: send a JSON object")
-            try:
-                value = json.loads(self.body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ApiError(400, f"malformed JSON body: {exc}") from None
-            except RecursionError:
-                raise ApiError(400, "malformed JSON body: nested too deeply") from None
-            if not isinstance(value, dict):
-                raise ApiError(400, f"request body must be a JSON object, not {type(value).__name__}")
-            self._json = value
+            self._json = json_object(self.body)
         return self._json  # type: ignore[no-any-return]
-
-    def json_or_empty(self) -> JSON:
-        return self.json() if self.body.strip() else {}
 
     def query_int(self, name: str, default: int | None = None, minimum: int = 0) -> int | None:
         raw = self.query.get(name)
