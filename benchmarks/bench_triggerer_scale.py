@@ -110,7 +110,7 @@ async def run_triggers(spec: dict[str, Any]) -> dict[str, Any]:
 
         hook = DominoHook()
         start = time.perf_counter()
-        ids = [shapes_id(hook.submit_async_prediction(model_api_id, {"x": i})) for i in range(spec["submit"])]
+        ids = submit_predictions(hook, model_api_id, spec["submit"])
         submit_seconds = time.perf_counter() - start
         hook.close()
     gc_start = time.perf_counter()
@@ -118,7 +118,7 @@ async def run_triggers(spec: dict[str, Any]) -> dict[str, Any]:
     gc_before = time.perf_counter() - gc_start  # a full collection of this process before any trigger runs
     loop = asyncio.get_running_loop()
     base_rss = rss_bytes()
-    state = {"done": False, "max_stall": 0.0, "stalls_over": 0, "peak_rss": base_rss}
+    state = {"done": False, "max_stall": 0.0, "peak_rss": base_rss}
 
     async def heartbeat() -> None:
         last, tick = loop.time(), 0
@@ -127,7 +127,6 @@ async def run_triggers(spec: dict[str, Any]) -> dict[str, Any]:
             now = loop.time()
             stall = now - last - HEARTBEAT_S
             state["max_stall"] = max(state["max_stall"], stall)
-            state["stalls_over"] += stall > STALL_TARGET_S
             last, tick = now, tick + 1
             if tick % 4 == 0:
                 state["peak_rss"] = max(state["peak_rss"], rss_bytes())
@@ -166,7 +165,6 @@ async def run_triggers(spec: dict[str, Any]) -> dict[str, Any]:
         "submit_seconds": submit_seconds,
         "statuses": statuses,
         "max_stall": state["max_stall"],
-        "stalls_over": state["stalls_over"],
         "rss_growth": state["peak_rss"] - base_rss,
         "gc_before": gc_before,
         "full_gcs": sum(1 for generation, _ in collections if generation == 2),
@@ -174,6 +172,11 @@ async def run_triggers(spec: dict[str, Any]) -> dict[str, Any]:
         "events": {payload["prediction_id"]: at for payload, at in results},
         "sample_error": next((p["message"] for p, _ in results if p["status"] != "success"), None),
     }
+
+
+def submit_predictions(hook: Any, model_api_id: str, count: int) -> list[str]:
+    """Submit ``count`` asynchronous predictions; their ids."""
+    return [shapes_id(hook.submit_async_prediction(model_api_id, {"x": i})) for i in range(count)]
 
 
 def shapes_id(body: dict[str, Any]) -> str:
@@ -279,7 +282,7 @@ def main() -> int:
             hook = DominoHook()
 
             def submit(count: int, prefix: str) -> list[str]:
-                return [shapes_id(hook.submit_async_prediction(model[prefix], {"x": i})) for i in range(count)]
+                return submit_predictions(hook, model[prefix], count)
 
             def warmed(prefix: str) -> dict[str, Any]:
                 (project / RELEASE_FILE).write_text("0")

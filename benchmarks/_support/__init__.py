@@ -103,11 +103,3 @@ def rss_bytes() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.2f} ms"
-
-
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:.0f} µs"
